@@ -1,0 +1,73 @@
+/* mbox splitting: a message starts at a "From " line that opens the file or
+ * follows an empty line. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Offset of the next separator line at or after `from`, or len. */
+static size_t next_sep(const unsigned char *d, size_t len, size_t from)
+{
+    for (size_t i = from; i + 5 <= len; i++) {
+        if (d[i] != 'F' || memcmp(d + i, "From ", 5) != 0)
+            continue;
+        if (i == 0)
+            return 0;
+        /* preceded by an empty line: "\n\n" or "\r\n\r\n" */
+        if (i >= 2 && d[i - 1] == '\n' && d[i - 2] == '\n')
+            return i;
+        if (i >= 4 && d[i - 1] == '\n' && d[i - 2] == '\r' && d[i - 3] == '\n')
+            return i;
+    }
+    return len;
+}
+
+RK_API int rk_mbox_is_multi(const unsigned char *d, size_t len)
+{
+    if (len < 5 || memcmp(d, "From ", 5) != 0)
+        return 0;
+    return next_sep(d, len, 1) < len;
+}
+
+RK_API int rk_mbox_split(const unsigned char *d, size_t len, size_t **offs, size_t **lens,
+                         size_t *n)
+{
+    size_t cap = 16, k = 0;
+    size_t *o = malloc(cap * sizeof *o), *l = malloc(cap * sizeof *l);
+    if (!o || !l)
+        goto nomem;
+    size_t start = next_sep(d, len, 0);
+    while (start < len) {
+        size_t next = next_sep(d, len, start + 1);
+        size_t end = next;
+        /* drop the empty line that separates this message from the next */
+        if (next < len) {
+            end--;
+            if (end > start && d[end - 1] == '\r')
+                end--;
+        }
+        if (k == cap) {
+            cap *= 2;
+            size_t *o2 = realloc(o, cap * sizeof *o);
+            if (!o2)
+                goto nomem;
+            o = o2;
+            size_t *l2 = realloc(l, cap * sizeof *l);
+            if (!l2)
+                goto nomem;
+            l = l2;
+        }
+        o[k] = start;
+        l[k] = end - start;
+        k++;
+        start = next;
+    }
+    *offs = o;
+    *lens = l;
+    *n = k;
+    return 0;
+nomem:
+    free(o);
+    free(l);
+    return -1;
+}

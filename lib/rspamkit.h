@@ -1,0 +1,255 @@
+/*
+ * rspamkit.h - client library for the Rspamd spam filter.
+ *
+ * Conventions:
+ *  - Every function that can fail returns 0 on success and -1 on failure and,
+ *    when given a non-NULL rk_error, fills it with a code and a one-line
+ *    message that names the host or input concerned.
+ *  - The library never prints, never exits and never reads the terminal.
+ *  - Ownership: objects returned through `out` parameters belong to the caller
+ *    and are released with the matching _free or _clear function.  Pointers
+ *    inside an rk_result point into that result and live as long as it does.
+ */
+#ifndef RSPAMKIT_H
+#define RSPAMKIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define RK_API __attribute__((visibility("default")))
+#else
+#define RK_API
+#endif
+
+#define RK_DEFAULT_PORT 11333      /* normal worker: scans */
+#define RK_CONTROLLER_PORT 11334   /* controller: learn, fuzzy, stat, ... */
+
+RK_API const char *rk_version(void);
+
+/* ------------------------------------------------------------------ errors */
+
+typedef enum rk_status {
+    RK_OK = 0,
+    RK_ERR_USAGE,     /* invalid argument: address syntax, option value */
+    RK_ERR_NOMEM,     /* out of memory */
+    RK_ERR_INPUT,     /* cannot read an input */
+    RK_ERR_RESOLVE,   /* host name does not resolve */
+    RK_ERR_CONNECT,   /* connection refused, no such socket, unreachable */
+    RK_ERR_TIMEOUT,   /* connect or I/O timeout */
+    RK_ERR_SEND,      /* connection broken while sending the request */
+    RK_ERR_RECV,      /* connection broken or closed before a full reply */
+    RK_ERR_PROTOCOL,  /* reply is not valid HTTP or its body not valid JSON */
+    RK_ERR_HTTP,      /* the server answered with a non-2xx status */
+    RK_ERR_AUTH,      /* the server refused the password (401/403) */
+    RK_ERR_SERVER,    /* 2xx reply carrying {"error": ...} */
+    RK_ERR_CRYPTO,    /* HTTPCrypt key or authentication failure */
+    RK_ERR_UNSUPPORTED /* feature not available (e.g. libcurl missing) */
+} rk_status;
+
+typedef struct rk_error {
+    rk_status code;
+    int http_status;   /* HTTP status of the reply, 0 when none was received */
+    char msg[512];     /* one line, no trailing newline */
+} rk_error;
+
+RK_API void rk_error_clear(rk_error *err);
+/* Name of a status code, e.g. "connect". */
+RK_API const char *rk_status_name(rk_status code);
+
+/* ---------------------------------------------------------------- addresses */
+
+typedef enum rk_addr_kind {
+    RK_ADDR_TCP,    /* host, host:port, [v6]:port, http://host:port */
+    RK_ADDR_UNIX,   /* /path/to/socket */
+    RK_ADDR_HTTPS   /* https://host[:port][/prefix] (through libcurl) */
+} rk_addr_kind;
+
+typedef struct rk_addr {
+    rk_addr_kind kind;
+    char *host;     /* name or literal without brackets; socket path for UNIX */
+    int port;       /* 0 when the text gave none */
+    char *prefix;   /* path prefix of an http(s) URL, "" when none, never ending in '/' */
+    char *spec;     /* the text this address was parsed from */
+} rk_addr;
+
+/*
+ * Parse a server list: comma-separated entries, each one of
+ *   host  host:port  [v6addr]  [v6addr]:port  /unix/socket
+ *   http://host[:port][/prefix]  https://host[:port][/prefix]
+ * On success *out is an array of *n addresses owned by the caller
+ * (rk_addrs_free).
+ */
+RK_API int rk_addrs_parse(const char *spec, rk_addr **out, size_t *n, rk_error *err);
+RK_API void rk_addrs_free(rk_addr *a, size_t n);
+/* Port to use for `a`: its own, or default_port when it has none. */
+RK_API int rk_addr_port(const rk_addr *a, int default_port);
+
+/* ------------------------------------------------------------------ headers */
+
+typedef struct rk_header {
+    char *name;
+    char *value;
+} rk_header;
+
+typedef struct rk_headers {
+    rk_header *v;
+    size_t n, cap;
+} rk_headers;
+
+RK_API int rk_headers_add(rk_headers *h, const char *name, const char *value);
+RK_API int rk_headers_addn(rk_headers *h, const char *name, size_t nlen,
+                           const char *value, size_t vlen);
+/* First value of `name` (case-insensitive), or NULL. */
+RK_API const char *rk_headers_get(const rk_headers *h, const char *name);
+RK_API void rk_headers_clear(rk_headers *h);
+
+/* ------------------------------------------------------- request options */
+
+/* What a scan (or learn / fuzzy) request says about the message. All
+ * strings are borrowed; NULL/0 means "not sent". */
+typedef struct rk_msg_opts {
+    const char *ip, *from, *helo, *hostname, *user, *deliver_to;
+    const char *const *rcpt; size_t n_rcpt;
+    const char *queue_id, *log_tag, *settings, *settings_id;
+    const char *user_agent;        /* default "rspamkit" */
+    const char *filename;          /* Filename header (informational label) */
+    const char *classifier;        /* learn: Classifier */
+    const char *fuzzy_symbol;      /* fuzzy: Symbol */
+    int weight, flag;              /* fuzzy: Weight / Flag, sent when != 0 */
+    int pass_all, profile, raw, extended_urls, skip_images, skip_attachments;
+    const char *const *extra; size_t n_extra; /* "Name: value", "Name=value" or "Name" */
+} rk_msg_opts;
+
+/* Append the request headers for `o`, as rspamc names them. */
+RK_API int rk_msg_opts_headers(const rk_msg_opts *o, rk_headers *h, rk_error *err);
+
+/* ------------------------------------------------------------- the client */
+
+typedef struct rk_client_config {
+    const char *hosts;        /* server list (rk_addrs_parse); NULL = "localhost" */
+    int default_port;         /* port for entries without one */
+    double connect_timeout;   /* seconds; <= 0 means 5 */
+    double timeout;           /* I/O timeout in seconds; 0 = wait forever */
+    const char *password;     /* sent as Password: when non-NULL */
+} rk_client_config;
+
+typedef struct rk_client rk_client;
+
+RK_API rk_client *rk_client_new(const rk_client_config *cfg, rk_error *err);
+RK_API void rk_client_free(rk_client *c);
+
+typedef struct rk_request {
+    const char *path;              /* "/checkv2" */
+    const char *method;            /* NULL: POST with a body, GET without */
+    const unsigned char *body;     /* borrowed; may be NULL */
+    size_t body_len;
+    const rk_headers *headers;     /* borrowed; may be NULL */
+} rk_request;
+
+typedef struct rk_response {
+    int status;
+    char *reason;
+    rk_headers headers;
+    unsigned char *body;           /* NUL-terminated for convenience */
+    size_t body_len;
+    double elapsed;                /* seconds from request sent to reply read */
+    char *host;                    /* the server that answered ("host:port" or path) */
+} rk_response;
+
+RK_API void rk_response_clear(rk_response *r);
+
+/* One synchronous request. On failure err says what and which host. Non-2xx
+ * replies are failures (RK_ERR_HTTP / RK_ERR_AUTH) but `resp` is still
+ * filled so the caller can show the body. */
+RK_API int rk_client_request(rk_client *c, const rk_request *req,
+                             rk_response *resp, rk_error *err);
+
+/*
+ * Many requests with up to `max_inflight` in flight at all times.
+ * next(ud, &req, &token) is called whenever a slot is free; it returns 1 and
+ * fills req (whose memory must stay valid until done() for it) or returns 0
+ * when there is nothing more.  done(ud, token, resp, err) is called once per
+ * request: err->code is RK_OK on success.  `resp` is cleared after done()
+ * returns unless done() took the fields it wants (set them to NULL).
+ * Returns 0, or -1 if `next` or `done` returned -1 (abort).
+ */
+typedef int (*rk_next_fn)(void *ud, rk_request *req, void **token);
+typedef int (*rk_done_fn)(void *ud, void *token, rk_response *resp, const rk_error *err);
+RK_API int rk_client_run(rk_client *c, int max_inflight,
+                         rk_next_fn next, rk_done_fn done, void *ud);
+
+/* ------------------------------------------------------------------ replies */
+
+typedef struct rk_symbol {
+    const char *name;
+    double score;            /* valid when has_score */
+    int has_score;
+    double metric_score;
+    const char *description; /* NULL when absent */
+    const char **options;    /* NULL when absent; has_options distinguishes [] */
+    size_t n_options;
+    int has_options;
+} rk_symbol;
+
+typedef struct rk_result {
+    json_t *json;            /* the whole reply (owned by the result) */
+    const char *action;      /* NULL when absent */
+    double score, required_score;
+    int has_score, has_required;
+    int is_skipped;
+    const char *subject;
+    rk_symbol *symbols;      /* in server order */
+    size_t n_symbols;
+    const char *message_id, *queue_id;
+    const char **dkim;       /* DKIM-Signature values (folded by the server) */
+    size_t n_dkim;
+    json_t *messages, *urls, *emails, *milter, *thresholds, *profile; /* borrowed */
+    const char *error;       /* "error" key of the reply */
+    const unsigned char *rewritten; /* new message after Message-Offset */
+    size_t rewritten_len;
+} rk_result;
+
+/* Parse a /checkv2 reply. `body` must stay valid while the result is used
+ * when the reply carries a rewritten message (the result points into it).
+ * message_offset is the Message-Offset header value, or 0. */
+RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message_offset,
+                           rk_result *out, rk_error *err);
+RK_API void rk_result_clear(rk_result *r);
+
+/* Actions that mean "spam" (X-Spam: yes, Spam: true) and "ham". Returns 1, 0,
+ * or -1 for an action that is neither (custom, discard, quarantine). */
+RK_API int rk_action_is_spam(const char *action);
+
+/* ------------------------------------------------------------------ output */
+
+typedef enum rk_emit_format {
+    RK_EMIT_JSON,     /* pretty JSON, 4-space indent (rspamc -j) */
+    RK_EMIT_COMPACT,  /* compact JSON (rspamc --compact) */
+    RK_EMIT_UCL       /* UCL "config" syntax (rspamc --ucl) */
+} rk_emit_format;
+
+/* Serialise `v` the way libucl does (number and string rules of rspamc /
+ * rspamadm). Returns a malloc'd NUL-terminated string, or NULL on ENOMEM. */
+RK_API char *rk_emit(const json_t *v, rk_emit_format fmt, size_t *len);
+
+/* ---------------------------------------------------------------- messages */
+
+/* mbox: returns 1 if `data` looks like an mbox with more than one message
+ * (starts with "From " and has another "\nFrom " line after a blank line). */
+RK_API int rk_mbox_is_multi(const unsigned char *data, size_t len);
+/* Split an mbox into messages. Each part starts with its "From " line and
+ * does not include the blank line that separates it from the next one.
+ * The offs and lens arrays are malloc'd arrays of *n entries. */
+RK_API int rk_mbox_split(const unsigned char *data, size_t len,
+                         size_t **offs, size_t **lens, size_t *n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
