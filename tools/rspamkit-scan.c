@@ -1,0 +1,664 @@
+/* rspamkit-scan: scan messages with Rspamd, rspamc-compatible. */
+#include "config.h"
+#include "common.h"
+#include "inputs.h"
+#include "render.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ options */
+
+static struct {
+    int pass_all, verbose, json, compact, headers, raw, ucl, max_requests, ext_urls;
+    int mime, empty, compressed, profile, skip_images, skip_attachments;
+    int weight, flag, commands, unordered, check, tests, summary, version, progress;
+    char *ip, *user, *deliver, *from, *helo, *hostname, *bind, *key, *exec, *sort;
+    char *dictionary, *user_agent, *classifier, *fuzzy_symbol;
+    char *queue_id, *log_tag, *settings, *settings_id, *files_from;
+    char **rcpt, **header, **exclude;
+} o = {.max_requests = 8};
+
+static struct poptOption scan_table[] = {
+    {"pass-all", 'p', POPT_ARG_NONE, &o.pass_all, 0, "Pass all filters (Flags: pass_all)", NULL},
+    {"verbose", 'v', POPT_ARG_NONE, &o.verbose, 0, "More verbose messages on stderr", NULL},
+    {"ip", 'i', POPT_ARG_STRING, &o.ip, 0, "Emulate that message was received from IP", "IP"},
+    {"user", 'u', POPT_ARG_STRING, &o.user, 0, "Emulate an authenticated user", "USER"},
+    {"deliver", 'd', POPT_ARG_STRING, &o.deliver, 0, "Emulate delivery to the given user", "USER"},
+    {"from", 'F', POPT_ARG_STRING, &o.from, 0, "SMTP MAIL FROM address", "ADDR"},
+    {"rcpt", 'r', POPT_ARG_ARGV, &o.rcpt, 0, "SMTP RCPT TO address (repeatable)", "ADDR"},
+    {"helo", 0, POPT_ARG_STRING, &o.helo, 0, "SMTP HELO name", "NAME"},
+    {"hostname", 0, POPT_ARG_STRING, &o.hostname, 0, "Resolved hostname of the SMTP client", "NAME"},
+    {"bind", 'b', POPT_ARG_STRING, &o.bind, 0, "Accepted for rspamc compatibility, ignored", "IP"},
+    {"commands", 0, POPT_ARG_NONE, &o.commands, 0, "List the rspamc command words", NULL},
+    {"json", 'j', POPT_ARG_NONE, &o.json, 0, "Pretty JSON output, one value per input", NULL},
+    {"compact", 0, POPT_ARG_NONE, &o.compact, 0, "Compact JSON output, one line per input", NULL},
+    {"headers", 0, POPT_ARG_NONE, &o.headers, 0, "Print the reply's HTTP headers", NULL},
+    {"raw", 0, POPT_ARG_NONE, &o.raw, 0, "Input is not an email (Raw: yes); do not check it", NULL},
+    {"ucl", 0, POPT_ARG_NONE, &o.ucl, 0, "UCL output", NULL},
+    {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},
+    {"extended-urls", 0, POPT_ARG_NONE, &o.ext_urls, 0, "Output URLs in extended format", NULL},
+    {"key", 0, POPT_ARG_STRING, &o.key, 0, "Encrypt with HTTPCrypt to this server public key", "PUBKEY"},
+    {"exec", 'e', POPT_ARG_STRING, &o.exec, 0, "Pipe the result to a command", "CMD"},
+    {"mime", 'm', POPT_ARG_NONE, &o.mime, 0, "Write the message with X-Spam headers added", NULL},
+    {"header", 0, POPT_ARG_ARGV, &o.header, 0, "Extra request header NAME:VALUE (repeatable)", "HEADER"},
+    {"exclude", 0, POPT_ARG_ARGV, &o.exclude, 0, "Skip directory entries matching GLOB (repeatable)", "GLOB"},
+    {"sort", 0, POPT_ARG_STRING, &o.sort, 0, "Sort symbols by name, score (add :asc to reverse)", "KEY"},
+    {"empty", 'E', POPT_ARG_NONE, &o.empty, 0, "Send an empty request when no inputs are given", NULL},
+    {"fuzzy-symbol", 'S', POPT_ARG_STRING, &o.fuzzy_symbol, 0, "Fuzzy symbol (Symbol header)", "SYMBOL"},
+    {"compressed", 'z', POPT_ARG_NONE, &o.compressed, 0, "Compress the request with zstd", NULL},
+    {"profile", 0, POPT_ARG_NONE, &o.profile, 0, "Profile symbols execution time", NULL},
+    {"dictionary", 'D', POPT_ARG_STRING, &o.dictionary, 0, "zstd dictionary (not supported)", "FILE"},
+    {"skip-images", 0, POPT_ARG_NONE, &o.skip_images, 0, "Skip images (fuzzy)", NULL},
+    {"skip-attachments", 0, POPT_ARG_NONE, &o.skip_attachments, 0, "Skip attachments (fuzzy)", NULL},
+    {"user-agent", 'U', POPT_ARG_STRING, &o.user_agent, 0, "User-Agent header (default rspamkit)", "UA"},
+    {"classifier", 'c', POPT_ARG_STRING, &o.classifier, 0, "Classifier header", "NAME"},
+    {"weight", 'w', POPT_ARG_INT, &o.weight, 0, "Weight header", "N"},
+    {"flag", 'f', POPT_ARG_INT, &o.flag, 0, "Flag header", "N"},
+    {"queue-id", 0, POPT_ARG_STRING, &o.queue_id, 0, "MTA queue id (Queue-Id header)", "ID"},
+    {"log-tag", 0, POPT_ARG_STRING, &o.log_tag, 0, "Log tag (Log-Tag header)", "TAG"},
+    {"settings", 0, POPT_ARG_STRING, &o.settings, 0, "Inline settings as JSON (Settings header)", "JSON"},
+    {"settings-id", 0, POPT_ARG_STRING, &o.settings_id, 0, "Settings profile id (Settings-Id header)", "ID"},
+    {"files-from", 0, POPT_ARG_STRING, &o.files_from, 0, "Read input paths from FILE (- = stdin)", "FILE"},
+    {"unordered", 0, POPT_ARG_NONE, &o.unordered, 0, "Print results as they complete", NULL},
+    {"check", 0, POPT_ARG_NONE, &o.check, 0, "Print score/threshold only; exit 1 if spam", NULL},
+    {"tests", 'y', POPT_ARG_NONE, &o.tests, 0, "Print symbol names only, comma-separated", NULL},
+    {"summary", 0, POPT_ARG_NONE, &o.summary, 0, "Print counts per action and a score histogram", NULL},
+    {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
+    POPT_AUTOHELP POPT_TABLEEND};
+
+/* ------------------------------------------------------------ state */
+
+typedef struct slot {
+    int done;
+    char *out;        /* rendered output for stdout */
+    size_t out_len;
+    char *errline;    /* stderr line */
+} slot;
+
+typedef struct job {
+    size_t seq;
+    tk_input in;
+    rk_headers headers;
+} job;
+
+static struct {
+    rk_headers base;
+    tk_walker *walker;
+    tk_outfmt fmt;
+    slot *slots;
+    size_t n_slots, cap_slots, flushed;
+    size_t n_ok, n_failed, n_spam, n_inputs;
+    int first_fail_code;
+    int progress;
+    /* summary */
+    json_t *actions;  /* action -> count */
+    size_t hist[32];
+    double min_score, max_score;
+} st;
+
+/* ------------------------------------------------------------ sorting */
+
+typedef struct {
+    int key; /* 0 name, 1 score */
+    int asc;
+} sortspec;
+static sortspec sort_by;
+
+static int cmp_sym(const void *a, const void *b)
+{
+    const rk_symbol *x = *(rk_symbol *const *)a, *y = *(rk_symbol *const *)b;
+    int r;
+    if (sort_by.key == 0) {
+        r = strcmp(x->name, y->name);
+    } else {
+        long sx = (long)(fabs(x->score) * 1000), sy = (long)(fabs(y->score) * 1000);
+        r = sx < sy ? 1 : sx > sy ? -1 : 0;
+    }
+    if (sort_by.asc)
+        r = -r;
+    return r ? r : (x < y ? -1 : x > y);
+}
+
+static int parse_sort(const char *s)
+{
+    sort_by.key = 0;
+    sort_by.asc = 0;
+    if (!s)
+        return 0;
+    size_t n = strcspn(s, ":");
+    if (s[n] && strcmp(s + n + 1, "asc") != 0)
+        return -1;
+    sort_by.asc = s[n] != 0;
+    if (n == 4 && strncmp(s, "name", 4) == 0)
+        sort_by.key = 0;
+    else if ((n == 5 && strncmp(s, "score", 5) == 0) || (n == 6 && strncmp(s, "weight", 6) == 0))
+        sort_by.key = 1;
+    else if ((n == 9 && strncmp(s, "frequency", 9) == 0) || (n == 4 && strncmp(s, "hits", 4) == 0) ||
+             (n == 4 && strncmp(s, "time", 4) == 0))
+        sort_by.key = 2; /* no such field on scan symbols: server order */
+    else
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ text report */
+
+static const char *action_color(const char *a, int *canon)
+{
+    *canon = 0;
+    if (!tk_color)
+        return "";
+    if (strcasecmp(a, "reject") == 0) {
+        *canon = 1;
+        return "\033[38;2;255;000;000m";
+    }
+    if (strcasecmp(a, "no action") == 0 || strcasecmp(a, "no_action") == 0) {
+        *canon = 2;
+        return "\033[38;2;000;128;000m";
+    }
+    if (strcasecmp(a, "add header") == 0 || strcasecmp(a, "add_header") == 0 ||
+        strcasecmp(a, "rewrite subject") == 0 || strcasecmp(a, "rewrite_subject") == 0)
+        return "\033[38;2;255;165;000m";
+    if (strcasecmp(a, "greylist") == 0 || strcasecmp(a, "soft reject") == 0 ||
+        strcasecmp(a, "soft_reject") == 0)
+        return "\033[38;2;128;128;128m";
+    return "\033[1m";
+}
+
+static void print_json_inline(FILE *f, const json_t *v, int pretty)
+{
+    char *s = rk_emit(v, pretty ? RK_EMIT_JSON : RK_EMIT_COMPACT, NULL);
+    if (s) {
+        fputs(s, f);
+        free(s);
+    }
+}
+
+static void render_text(FILE *f, const rk_result *r)
+{
+    fputs("[Metric: default]\n", f);
+    if (r->action) {
+        int canon;
+        const char *c = action_color(r->action, &canon);
+        fprintf(f, "Action: %s%s%s\n", c,
+                canon == 1 ? "reject" : canon == 2 ? "no action" : r->action, tk_reset());
+        int spam = rk_action_is_spam(r->action);
+        if (spam >= 0)
+            fprintf(f, "Spam: %s%s%s\n", tk_bold(), spam ? "true" : "false", tk_reset());
+    }
+    if (r->subject)
+        fprintf(f, "Subject: %s%s%s\n", tk_bold(), r->subject, tk_reset());
+    if (r->has_score && r->has_required)
+        fprintf(f, "Score: %s%.2f%s / %s%.2f%s\n", tk_bold(), r->score, tk_reset(), tk_bold(),
+                r->required_score, tk_reset());
+    const rk_symbol **syms = malloc((r->n_symbols + 1) * sizeof *syms);
+    for (size_t i = 0; syms && i < r->n_symbols; i++)
+        syms[i] = &r->symbols[i];
+    if (syms && sort_by.key != 2)
+        qsort(syms, r->n_symbols, sizeof *syms, cmp_sym);
+    for (size_t i = 0; syms && i < r->n_symbols; i++) {
+        const rk_symbol *s = syms[i];
+        fprintf(f, "Symbol: %s", s->name);
+        if (s->has_score)
+            fprintf(f, " (%.2f)", s->score);
+        else
+            fputc(' ', f);
+        if (s->has_options) {
+            fputc('[', f);
+            for (size_t k = 0; k < s->n_options; k++)
+                fprintf(f, "%s%s", k ? ", " : "", s->options[k]);
+            fputc(']', f);
+        }
+        fputc('\n', f);
+    }
+    free(syms);
+    if (r->message_id)
+        fprintf(f, "Message-ID: %s\n", r->message_id);
+    if (r->queue_id)
+        fprintf(f, "Queue-ID: %s\n", r->queue_id);
+    if (r->urls) {
+        fputs("Urls: ", f);
+        print_json_inline(f, r->urls, o.ext_urls);
+        fputc('\n', f);
+    }
+    if (r->emails) {
+        fputs("Emails: ", f);
+        print_json_inline(f, r->emails, o.ext_urls);
+        fputc('\n', f);
+    }
+    if (r->error)
+        fprintf(f, "Scan error: %s\n", r->error);
+    if (json_is_object(r->messages)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(r->messages, k, v) {
+            if (json_is_string(v)) {
+                fprintf(f, "Message - %s: %s\n", k, json_string_value(v));
+            } else {
+                char *s = rk_emit(v, RK_EMIT_COMPACT, NULL);
+                fprintf(f, "Message - %s: %.60s\n", k, s ? s : "");
+                free(s);
+            }
+        }
+    }
+    for (size_t i = 0; i < r->n_dkim; i++)
+        fprintf(f, "DKIM-Signature: %s\n", r->dkim[i]);
+    if (json_is_object(r->profile)) {
+        fputs("Profile data:\n", f);
+        const char *k;
+        json_t *v;
+        json_object_foreach(r->profile, k, v)
+            fprintf(f, "\t%s: %3g usec\n", k, json_number_value(v));
+    }
+}
+
+/* --tests: comma-separated symbol names, as spamc -y. */
+static void render_tests(FILE *f, const rk_result *r)
+{
+    for (size_t i = 0; i < r->n_symbols; i++)
+        fprintf(f, "%s%s", i ? "," : "", r->symbols[i].name);
+    fputc('\n', f);
+}
+
+/* ------------------------------------------------------------ output order */
+
+static slot *get_slot(size_t seq)
+{
+    while (seq >= st.cap_slots) {
+        size_t cap = st.cap_slots ? st.cap_slots * 2 : 64;
+        slot *s = realloc(st.slots, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        memset(s + st.cap_slots, 0, (cap - st.cap_slots) * sizeof *s);
+        st.slots = s;
+        st.cap_slots = cap;
+    }
+    if (seq >= st.n_slots)
+        st.n_slots = seq + 1;
+    return &st.slots[seq];
+}
+
+static void progress_line(void)
+{
+    if (!st.progress || st.n_inputs < 2)
+        return;
+    fprintf(stderr, "\r\033[K%zu scanned, %zu failed", st.n_ok, st.n_failed);
+}
+
+static void emit_slot(slot *s)
+{
+    if (s->errline) {
+        if (st.progress)
+            fputs("\r\033[K", stderr);
+        fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
+    }
+    if (s->out_len)
+        fwrite(s->out, 1, s->out_len, stdout);
+    free(s->out);
+    free(s->errline);
+    s->out = s->errline = NULL;
+    s->out_len = 0;
+}
+
+static void flush_ready(void)
+{
+    while (st.flushed < st.n_slots && st.slots[st.flushed].done)
+        emit_slot(&st.slots[st.flushed++]);
+    fflush(stdout);
+    progress_line();
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void record_failure(int code)
+{
+    st.n_failed++;
+    if (!st.first_fail_code)
+        st.first_fail_code = code;
+}
+
+static int next_cb(void *ud, rk_request *req, void **token)
+{
+    (void)ud;
+    for (;;) {
+        job *j = calloc(1, sizeof *j);
+        if (!j)
+            return -1;
+        if (!tk_walker_next(st.walker, &j->in)) {
+            free(j);
+            return 0;
+        }
+        j->seq = st.n_inputs++;
+        slot *s = get_slot(j->seq);
+        if (!s)
+            return -1;
+        if (j->in.error) {
+            /* Input error: report it in order, no request. */
+            char *buf = NULL;
+            size_t len = 0;
+            if (st.fmt != TK_OUT_TEXT) {
+                FILE *f = open_memstream(&buf, &len);
+                tk_dump_error(f, st.fmt, j->in.label, j->in.error);
+                fclose(f);
+            }
+            s->out = buf;
+            s->out_len = len;
+            s->errline = strdup(j->in.error);
+            s->done = 1;
+            record_failure(j->in.exit_code);
+            tk_input_clear(&j->in);
+            free(j);
+            if (!o.unordered)
+                flush_ready();
+            else
+                emit_slot(s);
+            continue;
+        }
+        for (size_t i = 0; i < st.base.n; i++)
+            rk_headers_add(&j->headers, st.base.v[i].name, st.base.v[i].value);
+        rk_headers_add(&j->headers, "Filename", j->in.label);
+        req->path = "/checkv2";
+        req->method = NULL;
+        req->body = j->in.data;
+        req->body_len = j->in.len;
+        req->headers = &j->headers;
+        *token = j;
+        return 1;
+    }
+}
+
+static void summary_add(const rk_result *r)
+{
+    if (!o.summary)
+        return;
+    const char *a = r->action ? r->action : "(none)";
+    json_t *c = json_object_get(st.actions, a);
+    json_object_set_new(st.actions, a, json_integer(c ? json_integer_value(c) + 1 : 1));
+    double sc = r->score;
+    int b = (int)floor(sc) + 8; /* buckets: <-7 .. >=23 */
+    if (b < 0)
+        b = 0;
+    if (b > 31)
+        b = 31;
+    st.hist[b]++;
+}
+
+static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err)
+{
+    (void)ud;
+    job *j = token;
+    slot *s = get_slot(j->seq);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rk_error e = *err;
+    rk_result r;
+    memset(&r, 0, sizeof r);
+    int ok = e.code == RK_OK;
+    if (ok) {
+        const char *mo = rk_headers_get(&resp->headers, "Message-Offset");
+        size_t off = mo ? strtoul(mo, NULL, 10) : 0;
+        if (rk_result_parse(resp->body, resp->body_len, off, &r, &e)) {
+            char tmp[sizeof e.msg];
+            snprintf(tmp, sizeof tmp, "%s", e.msg);
+            snprintf(e.msg, sizeof e.msg, "bad reply from %.200s: %.280s", resp->host ? resp->host : "server",
+                     tmp);
+            ok = 0;
+        }
+    } else if (e.code == RK_ERR_HTTP && resp->body_len) {
+        /* Use the server's {"error": ...} text when there is one. */
+        json_t *jb = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
+        const char *m = json_string_value(json_object_get(jb, "error"));
+        if (m && resp->reason && strcmp(m, resp->reason) != 0)
+            snprintf(e.msg, sizeof e.msg, "HTTP error: %d, %s", resp->status, m);
+        json_decref(jb);
+    }
+    if (ok) {
+        st.n_ok++;
+        int spam = rk_action_is_spam(r.action) == 1;
+        st.n_spam += spam;
+        summary_add(&r);
+        if (o.check) {
+            fprintf(f, "%.1f/%.1f\n", r.score, r.required_score);
+        } else if (o.tests) {
+            render_tests(f, &r);
+        } else {
+            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
+                fprintf(f, "Results for file: %s%s%s (", tk_bold(), j->in.label, tk_reset());
+                tk_print_time(f, resp->elapsed);
+                fputs(" seconds)\n", f);
+            }
+            if (o.headers)
+                tk_print_headers(f, resp);
+            if (st.fmt == TK_OUT_TEXT)
+                render_text(f, &r);
+            else
+                tk_dump_reply(f, r.json, st.fmt, j->in.label, resp->elapsed);
+            if (r.rewritten) {
+                fputs("\nNew body:\n", f);
+                fwrite(r.rewritten, 1, r.rewritten_len, f);
+                fputc('\n', f);
+            }
+            if (st.fmt == TK_OUT_TEXT)
+                fputc('\n', f);
+        }
+    } else {
+        char line[1200];
+        snprintf(line, sizeof line, "%s: %s", j->in.label, e.msg);
+        s->errline = strdup(line);
+        if (st.fmt != TK_OUT_TEXT)
+            tk_dump_error(f, st.fmt, j->in.label, e.msg);
+        record_failure(tk_exit_for(&e));
+    }
+    fclose(f);
+    s->out = buf;
+    s->out_len = len;
+    s->done = 1;
+    rk_result_clear(&r);
+    tk_input_clear(&j->in);
+    rk_headers_clear(&j->headers);
+    free(j);
+    if (o.unordered)
+        emit_slot(s), fflush(stdout), progress_line();
+    else
+        flush_ready();
+    return 0;
+}
+
+/* ------------------------------------------------------------ summary */
+
+static void print_summary(void)
+{
+    FILE *f = stderr;
+    if (st.progress)
+        fputs("\r\033[K", f);
+    fprintf(f, "Summary: %zu scanned, %zu failed\n", st.n_ok, st.n_failed);
+    const char *k;
+    json_t *v;
+    json_object_foreach(st.actions, k, v)
+        fprintf(f, "  %-16s %6" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
+    size_t max = 0;
+    int lo = 32, hi = -1;
+    for (int i = 0; i < 32; i++)
+        if (st.hist[i]) {
+            if (st.hist[i] > max)
+                max = st.hist[i];
+            if (i < lo)
+                lo = i;
+            hi = i;
+        }
+    if (hi < 0)
+        return;
+    fputs("Score histogram:\n", f);
+    for (int i = lo; i <= hi; i++) {
+        char label[32];
+        if (i == 0)
+            snprintf(label, sizeof label, "   < -7");
+        else if (i == 31)
+            snprintf(label, sizeof label, "  >= 23");
+        else
+            snprintf(label, sizeof label, "%3d..%-3d", i - 8, i - 7);
+        size_t w = max ? (st.hist[i] * 40 + max - 1) / max : 0;
+        fprintf(f, "  %-8s |", label);
+        for (size_t k2 = 0; k2 < w; k2++)
+            fputs(tk_color ? "\u2588" : "#", f);
+        fprintf(f, " %zu\n", st.hist[i]);
+    }
+}
+
+/* ------------------------------------------------------------ main */
+
+static void print_commands(void)
+{
+    puts("Commands (rspamc words accepted by rspamkit):\n"
+         "  symbols, check, report   scan messages (default)\n"
+         "  learn_spam, learn_ham    learn messages (rspamkit-learn)\n"
+         "  fuzzy_add, fuzzy_del, fuzzy_delhash   fuzzy storage (rspamkit-fuzzy)\n"
+         "  stat, stat_reset, counters, uptime, add_symbol, add_action   controller");
+}
+
+int main(int argc, const char **argv)
+{
+    tk_prog = "rspamkit-scan";
+    signal(SIGPIPE, SIG_IGN);
+    poptContext pc = poptGetContext("rspamkit-scan", argc, argv, scan_table, 0);
+    poptSetOtherOptionHelp(pc, "[OPTION...] [symbols|check|report] [FILE|DIR...]");
+    int rc;
+    while ((rc = poptGetNextOpt(pc)) > 0)
+        ;
+    if (rc < -1) {
+        int code = tk_popt_error(pc, rc);
+        poptFreeContext(pc);
+        return code;
+    }
+    if (o.version) {
+        tk_print_version();
+        poptFreeContext(pc);
+        return 0;
+    }
+    if (o.commands) {
+        print_commands();
+        poptFreeContext(pc);
+        return 0;
+    }
+    /* Positional arguments: an optional rspamc command word, then inputs. */
+    const char **rest = poptGetArgs(pc);
+    size_t n_rest = 0;
+    while (rest && rest[n_rest])
+        n_rest++;
+    if (n_rest) {
+        static const char *const scan_words[] = {"symbols", "check", "report"};
+        static const char *const other[] = {"learn_spam", "learn_ham", "fuzzy_add", "fuzzy_del",
+                                            "fuzzy_delhash", "stat", "stat_reset", "counters",
+                                            "uptime", "add_symbol", "add_action"};
+        for (size_t i = 0; i < 3; i++)
+            if (strcasecmp(rest[0], scan_words[i]) == 0) {
+                rest++;
+                n_rest--;
+                break;
+            }
+        for (size_t i = 0; n_rest && i < sizeof other / sizeof *other; i++)
+            if (strcasecmp(rest[0], other[i]) == 0) {
+                tk_err("command '%s' is not available yet", other[i]);
+                poptFreeContext(pc);
+                return TK_EX_USAGE;
+            }
+    }
+    int code = 0;
+    if (parse_sort(o.sort)) {
+        tk_err("invalid --sort value '%s' (name, score, weight, frequency, hits, time[:asc])", o.sort);
+        code = TK_EX_USAGE;
+    } else if (o.key || o.compressed || o.dictionary) {
+        tk_err("%s is not supported yet", o.key ? "--key (HTTPCrypt)" : "-z/-D (zstd)");
+        code = TK_EX_USAGE;
+    } else if (o.mime || o.exec) {
+        tk_err("%s is not supported yet", o.mime ? "--mime" : "--exec");
+        code = TK_EX_USAGE;
+    } else if (o.max_requests < 1) {
+        tk_err("-n/--max-requests must be at least 1");
+        code = TK_EX_USAGE;
+    }
+    if (code) {
+        poptFreeContext(pc);
+        return code;
+    }
+
+    tk_color_init();
+    st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
+    st.actions = json_object();
+    size_t n_rcpt = 0, n_hdr = 0, n_excl = 0;
+    while (o.rcpt && o.rcpt[n_rcpt])
+        n_rcpt++;
+    while (o.header && o.header[n_hdr])
+        n_hdr++;
+    while (o.exclude && o.exclude[n_excl])
+        n_excl++;
+    rk_msg_opts mo = {
+        .ip = o.ip, .from = o.from, .helo = o.helo, .hostname = o.hostname, .user = o.user,
+        .deliver_to = o.deliver, .rcpt = (const char *const *)o.rcpt, .n_rcpt = n_rcpt,
+        .queue_id = o.queue_id, .log_tag = o.log_tag, .settings = o.settings,
+        .settings_id = o.settings_id, .user_agent = o.user_agent, .classifier = o.classifier,
+        .fuzzy_symbol = o.fuzzy_symbol, .weight = o.weight, .flag = o.flag,
+        .pass_all = o.pass_all, .profile = o.profile, .raw = o.raw, .extended_urls = o.ext_urls,
+        .skip_images = o.skip_images, .skip_attachments = o.skip_attachments,
+        .extra = (const char *const *)o.header, .n_extra = n_hdr,
+    };
+    rk_error err;
+    rk_error_clear(&err);
+    if (rk_msg_opts_headers(&mo, &st.base, &err)) {
+        tk_err("%s", err.msg);
+        code = tk_exit_for(&err);
+        goto out;
+    }
+    rk_client *client = tk_client(RK_DEFAULT_PORT, &code);
+    if (!client)
+        goto out;
+    tk_walk_opts wo = {
+        .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
+        .exclude = (const char *const *)o.exclude, .n_exclude = n_excl,
+        .empty = o.empty, .raw = o.raw, .split_mbox = 1,
+    };
+    st.walker = tk_walker_new(&wo);
+    st.progress = isatty(STDERR_FILENO); /* shown once there is more than one input */
+    if (rk_client_run(client, o.max_requests, next_cb, done_cb, NULL)) {
+        tk_err("internal error while running requests");
+        code = TK_EX_SOFTWARE;
+    }
+    flush_ready();
+    if (st.progress)
+        fputs("\r\033[K", stderr);
+    if (o.summary)
+        print_summary();
+    tk_walker_free(st.walker);
+    rk_client_free(client);
+    if (!code) {
+        if (st.n_failed && st.n_ok)
+            code = TK_EX_PARTIAL;
+        else if (st.n_failed)
+            code = st.first_fail_code;
+        else if (o.check && st.n_spam)
+            code = TK_EX_SPAM;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            tk_err("error writing output: %s", strerror(errno));
+        if (!code)
+            code = TK_EX_IOERR;
+    }
+out:
+    for (size_t i = 0; i < st.n_slots; i++)
+        emit_slot(&st.slots[i]);
+    free(st.slots);
+    json_decref(st.actions);
+    rk_headers_clear(&st.base);
+    poptFreeContext(pc);
+    return code;
+}
