@@ -5,11 +5,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A separator looks like "From sender Sat Nov 21 10:00:00 2026": an address
+ * and a time of day, which tells it from a body line starting with "From ". */
+static int is_from_line(const unsigned char *d, size_t len, size_t i)
+{
+    const unsigned char *eol = memchr(d + i, '\n', len - i);
+    size_t end = eol ? (size_t)(eol - d) : len;
+    size_t k = i + 5;
+    if (k >= end || d[k] == ' ')
+        return 0;
+    while (k < end && d[k] != ' ')
+        k++;
+    for (; k + 4 < end; k++)
+        if (d[k] >= '0' && d[k] <= '9' && d[k + 1] >= '0' && d[k + 1] <= '9' && d[k + 2] == ':' &&
+            d[k + 3] >= '0' && d[k + 3] <= '9' && d[k + 4] >= '0' && d[k + 4] <= '9')
+            return 1;
+    return 0;
+}
+
 /* Offset of the next separator line at or after `from`, or len. */
 static size_t next_sep(const unsigned char *d, size_t len, size_t from)
 {
     for (size_t i = from; i + 5 <= len; i++) {
-        if (d[i] != 'F' || memcmp(d + i, "From ", 5) != 0)
+        if (d[i] != 'F' || memcmp(d + i, "From ", 5) != 0 || !is_from_line(d, len, i))
             continue;
         if (i == 0)
             return 0;

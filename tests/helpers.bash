@@ -1,0 +1,32 @@
+# Shared by the bats files. tests/run exports RK_TEST_DIR (private Rspamd,
+# see tests/server/start), RK_SRCDIR, RK_BUILDDIR and puts the built tools
+# first on PATH.
+if [ -z "${RK_TEST_DIR:-}" ] || [ ! -f "$RK_TEST_DIR/env" ]; then
+    echo "run the bats files through tests/run (it starts the private Rspamd)" >&2
+    exit 1
+fi
+# shellcheck disable=SC1091
+. "$RK_TEST_DIR/env"
+SRC=${RK_SRCDIR:?}
+NORMAL="$RK_HOST:$RK_NORMAL_PORT"
+CONTROLLER="$RK_HOST:$RK_CONTROLLER_PORT"
+MSGS="$SRC/examples/messages"
+
+# A port on loopback where nothing listens.
+closed_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Start tests/fake-server MODE [ARG]; sets FAKE_PORT and FAKE_PID.
+fake_server() {
+    local pf="$BATS_TEST_TMPDIR/fake.port"
+    rm -f "$pf"
+    "$SRC/tests/fake-server" "$1" "$pf" "${@:2}" 3>&- &
+    FAKE_PID=$!
+    for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
+    FAKE_PORT=$(cat "$pf")
+}
+stop_fake() { [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null || true; }
+
+# Drop the parts of rspamc/rspamkit output that change from run to run.
+strip_times() { grep -v -E '"?(time_real|scan_time)"?[ :=]' | sed -E 's/ \([0-9.e+-]+ seconds\)$//'; }

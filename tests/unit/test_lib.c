@@ -1,0 +1,196 @@
+/* Unit tests for the library's parsers: addresses, HTTP replies, /checkv2
+ * JSON, the JSON/UCL emitter and mbox splitting. */
+#include "config.h"
+#include "internal.h"
+#include "http.h"
+#include "tap.h"
+
+#include <stdlib.h>
+
+static void test_addrs(void)
+{
+    static const struct {
+        const char *spec;
+        rk_addr_kind kind;
+        const char *host;
+        int port;
+        const char *prefix;
+    } good[] = {
+        {"localhost", RK_ADDR_TCP, "localhost", 0, ""},
+        {"127.0.0.1:11333", RK_ADDR_TCP, "127.0.0.1", 11333, ""},
+        {"[::1]:11334", RK_ADDR_TCP, "::1", 11334, ""},
+        {"[::1]", RK_ADDR_TCP, "::1", 0, ""},
+        {"::1", RK_ADDR_TCP, "::1", 0, ""},
+        {"/run/rspamd/normal.sock", RK_ADDR_UNIX, "/run/rspamd/normal.sock", 0, ""},
+        {"http://mx.example:8080", RK_ADDR_TCP, "mx.example", 8080, ""},
+        {"http://mx.example/rspamd/", RK_ADDR_TCP, "mx.example", 0, "/rspamd"},
+        {"https://mx.example/", RK_ADDR_HTTPS, "mx.example", 443, ""},
+        {"HTTPS://[2001:db8::1]:8443/x", RK_ADDR_HTTPS, "2001:db8::1", 8443, "/x"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        rk_addr *a;
+        size_t n;
+        rk_error err;
+        int rc = rk_addrs_parse(good[i].spec, &a, &n, &err);
+        ok(rc == 0 && n == 1 && a[0].kind == good[i].kind && strcmp(a[0].host, good[i].host) == 0 &&
+               a[0].port == good[i].port && strcmp(a[0].prefix, good[i].prefix) == 0,
+           "address '%s'", good[i].spec);
+        if (rc == 0)
+            rk_addrs_free(a, n);
+    }
+    rk_addr *a;
+    size_t n;
+    rk_error err;
+    ok(rk_addrs_parse("a:1, [::1]:2 ,/s", &a, &n, &err) == 0 && n == 3 && a[1].port == 2 &&
+           a[2].kind == RK_ADDR_UNIX,
+       "comma-separated list");
+    rk_addrs_free(a, n);
+    ok(rk_addr_port(&(rk_addr){.port = 0}, 11334) == 11334, "default port applies");
+    static const char *const bad[] = {"", "host:", "host:abc", "host:99999", "host:0", "[::1",
+                                      "[::1]x", ":11333", "a,,b", "http://:80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = rk_addrs_parse(bad[i], &a, &n, &err);
+        ok(rc == -1 && err.code == RK_ERR_USAGE && err.msg[0], "rejects '%s' (%s)", bad[i],
+           rc ? err.msg : "accepted");
+        if (rc == 0)
+            rk_addrs_free(a, n);
+    }
+}
+
+static void test_http(void)
+{
+    const char *r = "HTTP/1.1 200 OK\r\nConnection: close\r\nServer: rspamd/3.4\r\n"
+                    "Content-Length: 7\r\nMessage-Offset: 2\r\n\r\n{}hello";
+    ok(rk_http_complete((const unsigned char *)r, strlen(r)), "complete reply detected");
+    ok(!rk_http_complete((const unsigned char *)r, strlen(r) - 1), "incomplete body detected");
+    rk_response resp = {0};
+    rk_error err;
+    ok(rk_http_parse_response((const unsigned char *)r, strlen(r), &resp, &err) == 0 &&
+           resp.status == 200 && resp.body_len == 7 && memcmp(resp.body, "{}hello", 7) == 0,
+       "status and body parsed");
+    is_str(rk_headers_get(&resp.headers, "message-offset"), "2", "header lookup is case-insensitive");
+    is_str(resp.reason, "OK", "reason phrase");
+    rk_response_clear(&resp);
+
+    const char *e = "HTTP/1.1 208 <mid> has been already learned as spam, ignore it\r\n"
+                    "Content-Length: 2\r\n\r\n{}";
+    ok(rk_http_parse_response((const unsigned char *)e, strlen(e), &resp, &err) == 0 &&
+           resp.status == 208,
+       "non-200 status parsed");
+    is_str(resp.reason, "<mid> has been already learned as spam, ignore it", "long reason kept");
+    rk_response_clear(&resp);
+
+    static const char *const bad[] = {"garbage\r\n\r\n", "HTTP/1.1 2x0 OK\r\n\r\n",
+                                      "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort",
+                                      "HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+                                      "HTTP/1.1 200 OK\r\nNoColonHere\r\n\r\n", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        ok(rk_http_parse_response((const unsigned char *)bad[i], strlen(bad[i]), &resp, &err) == -1,
+           "rejects bad reply %zu (%s)", i, err.msg);
+        rk_response_clear(&resp);
+    }
+}
+
+static const char f1[] =
+    "{\"is_skipped\":false,\"score\":15.5,\"required_score\":15,\"action\":\"discard\","
+    "\"subject\":\"***SPAM*** hello\",\"symbols\":{\"ZED\":{\"name\":\"ZED\",\"score\":1.23456,"
+    "\"options\":[\"o1\",\"o2, with comma\",\"o3\"]},\"alpha\":{\"name\":\"alpha\",\"score\":-2},"
+    "\"BETA\":{\"name\":\"BETA\"},\"GAMMA\":{\"name\":\"GAMMA\",\"score\":0.005,\"options\":[]}},"
+    "\"messages\":{\"smtp_message\":\"Rejected: spam\"},\"urls\":[\"a.example\"],\"emails\":[\"x@y.z\"],"
+    "\"message-id\":\"mid@x\",\"queue-id\":\"QID123\",\"dkim-signature\":[\"v=1; a\",\"v=1; second\"],"
+    "\"milter\":{\"add_headers\":{\"X-Added\":\"yes\"},\"remove_headers\":{\"X-Spam\":0}}}";
+
+static void test_result(void)
+{
+    rk_result r;
+    rk_error err;
+    char buf[sizeof f1 + 64];
+    snprintf(buf, sizeof buf, "%sFrom: a@b\n\nnew\n", f1);
+    ok(rk_result_parse((unsigned char *)buf, strlen(buf), strlen(f1), &r, &err) == 0,
+       "F1 parses");
+    is_str(r.action, "discard", "action");
+    ok(r.has_score && r.score == 15.5 && r.has_required && r.required_score == 15, "scores");
+    ok(r.n_symbols == 4 && strcmp(r.symbols[0].name, "ZED") == 0, "symbols in server order");
+    ok(r.symbols[0].n_options == 3 && strcmp(r.symbols[0].options[1], "o2, with comma") == 0,
+       "symbol options");
+    ok(!r.symbols[2].has_score && !r.symbols[2].has_options, "symbol without score/options");
+    ok(r.symbols[3].has_options && r.symbols[3].n_options == 0, "empty options array kept");
+    ok(r.n_dkim == 2, "dkim-signature array");
+    is_str(r.queue_id, "QID123", "queue-id");
+    ok(json_is_object(r.milter), "milter block");
+    ok(r.rewritten_len == 15 && memcmp(r.rewritten, "From: a@b\n\nnew\n", 15) == 0,
+       "rewritten message behind Message-Offset");
+    rk_result_clear(&r);
+
+    ok(rk_result_parse((const unsigned char *)"{\"score\":", 9, 0, &r, &err) == -1 &&
+           err.code == RK_ERR_PROTOCOL,
+       "truncated JSON is a protocol error");
+    ok(rk_result_parse((const unsigned char *)"", 0, 0, &r, &err) == -1, "empty body refused");
+    ok(rk_result_parse((const unsigned char *)"[1]", 3, 0, &r, &err) == -1, "non-object refused");
+    ok(rk_action_is_spam("add header") == 1 && rk_action_is_spam("No Action") == 0 &&
+           rk_action_is_spam("discard") == -1,
+       "action classes");
+}
+
+static void test_emit(void)
+{
+    const char *f2 = "{\"i\":3,\"f\":1.5,\"near\":2.00000000001,\"neg\":-0.25,\"big\":1e20,"
+                     "\"tiny\":1e-7,\"whole\":15.0,\"t\":true,\"n\":null,"
+                     "\"str\":\"tab\\there \\\"q\\\" /slash \\u00e9 \\u0001\",\"e\":{},\"a\":[]}";
+    json_t *v = json_loads(f2, 0, NULL);
+    char *s = rk_emit(v, RK_EMIT_COMPACT, NULL);
+    is_str(s,
+           "{\"i\":3,\"f\":1.500000,\"near\":2.00000000001,\"neg\":-0.250000,"
+           "\"big\":100000000000000000000.000000,\"tiny\":0.000000,\"whole\":15.0,\"t\":true,"
+           "\"n\":null,\"str\":\"tab\\there \\\"q\\\" /slash \xc3\xa9 \\uFFFD\",\"e\":{},\"a\":[]}",
+           "compact JSON uses libucl number and string rules");
+    free(s);
+    json_decref(v);
+
+    v = json_loads("{\"a\":1,\"o\":{\"x\":[1,\"s\"]},\"l\":[{\"k\":true}]}", 0, NULL);
+    s = rk_emit(v, RK_EMIT_JSON, NULL);
+    is_str(s,
+           "{\n    \"a\": 1,\n    \"o\": {\n        \"x\": [\n            1,\n            \"s\"\n"
+           "        ]\n    },\n    \"l\": [\n        {\n            \"k\": true\n        }\n    ]\n}",
+           "pretty JSON layout");
+    free(s);
+    s = rk_emit(v, RK_EMIT_UCL, NULL);
+    is_str(s, "a = 1;\no {\n    x [\n        1,\n        \"s\",\n    ]\n}\nl [\n    {\n        k = true;\n    }\n]\n",
+           "UCL layout");
+    free(s);
+    json_decref(v);
+}
+
+static void test_mbox(void)
+{
+    const char *one = "From a@b Sat Nov 21 10:00:00 2026\nSubject: x\n\nFrom here on\n";
+    ok(!rk_mbox_is_multi((const unsigned char *)one, strlen(one)),
+       "one message with a body line starting 'From ' is not split");
+    const char *box = "From a@b Sat Nov 21 10:00:00 2026\nSubject: 1\n\nbody1\n\nFrom c@d Sun Nov 22 11:00:00 2026\nSubject: 2\n\nbody2\n";
+    size_t *offs, *lens, n;
+    ok(rk_mbox_is_multi((const unsigned char *)box, strlen(box)), "two messages detected");
+    ok(rk_mbox_split((const unsigned char *)box, strlen(box), &offs, &lens, &n) == 0 && n == 2,
+       "split into two");
+    ok(offs[0] == 0 && lens[0] == strlen("From a@b Sat Nov 21 10:00:00 2026\nSubject: 1\n\nbody1\n"), "first part");
+    ok(strncmp(box + offs[1], "From c@d", 8) == 0 &&
+           lens[1] == strlen("From c@d Sun Nov 22 11:00:00 2026\nSubject: 2\n\nbody2\n"),
+       "second part");
+    free(offs);
+    free(lens);
+    const char *crlf = "From a 10:00:00\r\nS: 1\r\n\r\nb\r\n\r\nFrom c 11:00:00\r\nS: 2\r\n\r\nd\r\n";
+    ok(rk_mbox_split((const unsigned char *)crlf, strlen(crlf), &offs, &lens, &n) == 0 && n == 2 &&
+           lens[0] == strlen("From a 10:00:00\r\nS: 1\r\n\r\nb\r\n"),
+       "CRLF mbox");
+    free(offs);
+    free(lens);
+}
+
+int main(void)
+{
+    test_addrs();
+    test_http();
+    test_result();
+    test_emit();
+    test_mbox();
+    return tap_done();
+}
