@@ -249,6 +249,71 @@ RK_API int rk_mbox_is_multi(const unsigned char *data, size_t len);
 RK_API int rk_mbox_split(const unsigned char *data, size_t len,
                          size_t **offs, size_t **lens, size_t *n);
 
+/* ---- passwords (rspamkit-pw) ---- */
+
+/*
+ * Controller password hashes, compatible with `rspamadm pw` (3.4) and with
+ * the `password` / `enable_password` options of Rspamd's controller:
+ *
+ *   $1$<salt>$<key>   PBKDF2 over keyed BLAKE2b-512, 16000 rounds
+ *   $2$<salt>$<key>   Rspamd's Catena-Butterfly (garlic 10, lambda 4), the default
+ *
+ * salt: 20 random bytes; key: 32 bytes; both in Rspamd's base32, so a hash
+ * is always RK_PW_HASH_LEN (88) characters.
+ *
+ * Quirks kept for compatibility (both are what rspamd computes):
+ *  - PBKDF2: a password longer than 64 bytes is replaced by its BLAKE2b-512.
+ *  - Catena: only the first (length mod 256) bytes of the password count,
+ *    so a 300-byte password is equivalent to its first 44 bytes.
+ */
+typedef enum rk_pw_type {
+    RK_PW_PBKDF2 = 1,
+    RK_PW_CATENA = 2
+} rk_pw_type;
+
+#define RK_PW_DEFAULT_TYPE RK_PW_CATENA
+#define RK_PW_SALT_LEN 20
+#define RK_PW_KEY_LEN 32
+#define RK_PW_HASH_LEN 88   /* strlen of a hash; buffers need RK_PW_HASH_LEN + 1 */
+
+/* "pbkdf2" or "catena" (case-sensitive, as rspamadm): 0, or -1 if unknown. */
+RK_API int rk_pw_type_parse(const char *name, rk_pw_type *type);
+/* "pbkdf2" / "catena", or NULL for an unknown type. */
+RK_API const char *rk_pw_type_name(rk_pw_type type);
+/* rspamadm's one-line description, e.g. "PBKDF2-blake2b - standard CPU ...". */
+RK_API const char *rk_pw_type_description(rk_pw_type type);
+
+/* The raw KDF: key = KDF(pw, salt) with rspamd's parameters for `type`. */
+RK_API int rk_pw_derive(rk_pw_type type, const void *pw, size_t len,
+                        const unsigned char salt[RK_PW_SALT_LEN],
+                        unsigned char key[RK_PW_KEY_LEN], rk_error *err);
+
+/*
+ * Hash `len` bytes of `pw` into `out` (RK_PW_HASH_LEN + 1 bytes, NUL-terminated).
+ * `salt` is RK_PW_SALT_LEN bytes, or NULL for a fresh random one (the normal case).
+ */
+RK_API int rk_pw_hash(rk_pw_type type, const void *pw, size_t len,
+                      const unsigned char *salt, char out[RK_PW_HASH_LEN + 1],
+                      rk_error *err);
+
+/*
+ * Is `hash` a well-formed hash, as the controller parses it?  0 and its type,
+ * or -1 with err (RK_ERR_USAGE) saying what is wrong.  The parse is rspamd's,
+ * including its leniency: the id is one digit, the salt starts at offset 3
+ * whatever follows the digit, and anything after the key is ignored.
+ */
+RK_API int rk_pw_hash_type(const char *hash, rk_pw_type *type, rk_error *err);
+
+/*
+ * Check `len` bytes of `pw` against `hash` (constant-time comparison).
+ * Returns 1 if it matches, 0 if not, -1 on a malformed hash (RK_ERR_USAGE)
+ * or another failure.
+ */
+RK_API int rk_pw_verify(const char *hash, const void *pw, size_t len, rk_error *err);
+
+/* Wipe `len` bytes that held a secret, in a way the compiler keeps. */
+RK_API void rk_secret_wipe(void *p, size_t len);
+
 #ifdef __cplusplus
 }
 #endif
