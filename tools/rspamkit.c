@@ -52,7 +52,9 @@ static void usage(FILE *f)
             "       rspamkit [rspamc OPTION...] [COMMAND] [FILE...]\n"
             "COMMAND is an rspamc command word: symbols (check, report), learn_spam, learn_ham,\n"
             "fuzzy_add, fuzzy_del, fuzzy_delhash, stat, stat_reset, counters, uptime,\n"
-            "add_symbol, add_action. See rspamkit(1).\n");
+            "add_symbol, add_action. See rspamkit(1).\n"
+            "  -?, --help   print this text\n"
+            "      --version  print the version\n");
 }
 
 static int run_tool(const char *tool, char **argv, int argc, int skip)

@@ -1,0 +1,68 @@
+#!/usr/bin/env bats
+# rspamkit-scan against the real rspamc 3.4, same server, same inputs.
+
+load helpers
+
+setup() {
+    M="$BATS_TEST_TMPDIR"
+    cp "$MSGS"/*.eml "$M/"
+}
+
+# Symbol lines may come in a different order only when rspamc's own output
+# does (the server's hash order): compare text reports with times removed.
+compare_text() {
+    local f=$1; shift
+    rspamc -h "$NORMAL" "$@" "$f" | strip_times >"$M/rspamc.out"
+    rspamkit-scan -h "$NORMAL" "$@" "$f" | strip_times >"$M/rspamkit.out"
+    diff -u "$M/rspamc.out" "$M/rspamkit.out"
+}
+
+@test "text report is identical to rspamc's (example messages)" {
+    for f in "$M"/*.eml; do compare_text "$f"; done
+}
+
+@test "text report with --sort score and --extended-urls is identical" {
+    for f in "$M"/*.eml; do
+        compare_text "$f" --sort score
+        compare_text "$f" --extended-urls
+    done
+}
+
+@test "-j, --compact and --ucl output is identical to rspamc's (times aside)" {
+    for f in "$M"/*.eml; do
+        for mode in -j --compact --ucl "-j --compact"; do
+            # shellcheck disable=SC2086
+            rspamc -h "$NORMAL" $mode "$f" | strip_times >"$M/a"
+            # shellcheck disable=SC2086
+            rspamkit-scan -h "$NORMAL" $mode "$f" | strip_times >"$M/b"
+            diff -u "$M/a" "$M/b"
+        done
+    done
+}
+
+@test "JSON content equals rspamc's when numbers are compared as values" {
+    rspamc -h "$NORMAL" -j "$M/spam.eml" | jq -S 'del(.time_real, .scan_time)' >"$M/a"
+    rspamkit-scan -h "$NORMAL" -j "$M/spam.eml" | jq -S 'del(.time_real, .scan_time)' >"$M/b"
+    diff -u "$M/a" "$M/b"
+}
+
+@test "stdin and -E are labelled like rspamc does" {
+    rspamc -h "$NORMAL" -j <"$M/ham.eml" | jq -r .filename >"$M/a"
+    rspamkit-scan -h "$NORMAL" -j <"$M/ham.eml" | jq -r .filename >"$M/b"
+    diff "$M/a" "$M/b"
+    [ "$(rspamc -h "$NORMAL" -E -j | jq -r .filename)" = "$(rspamkit-scan -h "$NORMAL" -E -j | jq -r .filename)" ]
+}
+
+@test "200 SpamAssassin corpus messages: same action, score and symbol set as rspamc" {
+    corpus=$("$SRC/tests/corpus/fetch" 2>/dev/null | tail -n 1)
+    [ -d "$corpus/spam-2" ] || { echo "corpus not available: $corpus"; false; }
+    mkdir "$M/c"
+    ls "$corpus/spam-2"/*.txt | head -n 100 | xargs cp -t "$M/c"
+    for f in $(ls "$corpus/easy-ham-1"/*.txt | head -n 100); do cp "$f" "$M/c/ham-${f##*/}"; done
+    [ "$(ls "$M/c" | wc -l)" -eq 200 ]
+    summarize='{f: .filename, a: .action, s: .score, y: (.symbols | keys)}'
+    rspamc -h "$NORMAL" -n 8 --compact "$M/c" | jq -c "$summarize" | sort >"$M/rspamc.sum"
+    rspamkit-scan -h "$NORMAL" -n 8 --compact "$M/c" | jq -c "$summarize" | sort >"$M/rspamkit.sum"
+    [ "$(wc -l <"$M/rspamc.sum")" -eq 200 ]
+    diff -u "$M/rspamc.sum" "$M/rspamkit.sum"
+}
