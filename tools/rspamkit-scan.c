@@ -3,6 +3,7 @@
 #include "common.h"
 #include "inputs.h"
 #include "render.h"
+#include "lda.h"
 
 #include <errno.h>
 #include <math.h>
@@ -71,6 +72,7 @@ static struct poptOption scan_table[] = {
     {"tests", 'y', POPT_ARG_NONE, &o.tests, 0, "Print symbol names only, comma-separated", NULL},
     {"summary", 0, POPT_ARG_NONE, &o.summary, 0, "Print counts per action and a score histogram", NULL},
     {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, lda_table, 0, "LDA mode (--mime, --exec):", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
@@ -529,6 +531,9 @@ int main(int argc, const char **argv)
 {
     tk_prog = "rspamkit-scan";
     signal(SIGPIPE, SIG_IGN);
+    /* --exec CMD -- ARG...: the words after "--" belong to the command. */
+    lda_opts lo = {0};
+    argc = lda_split_argv(argc, argv, &lo.exec_tail, &lo.n_exec_tail, &lo.exec_from_tail);
     poptContext pc = poptGetContext("rspamkit-scan", argc, argv, scan_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] [symbols|check|report] [FILE|DIR...]");
     int rc;
@@ -579,12 +584,18 @@ int main(int argc, const char **argv)
     } else if (o.key || o.compressed || o.dictionary) {
         tk_err("%s is not supported yet", o.key ? "--key (HTTPCrypt)" : "-z/-D (zstd)");
         code = TK_EX_USAGE;
-    } else if (o.mime || o.exec) {
-        tk_err("%s is not supported yet", o.mime ? "--mime" : "--exec");
-        code = TK_EX_USAGE;
     } else if (o.max_requests < 1) {
         tk_err("-n/--max-requests must be at least 1");
         code = TK_EX_USAGE;
+    }
+    int lda = o.mime || o.exec || lo.exec_from_tail;
+    if (lda && !code) {
+        lo.mime = o.mime;
+        lo.exec = o.exec;
+        lo.verbose = o.verbose;
+        lo.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
+        lo.render = render_text;
+        code = lda_setup(&lo);
     }
     if (code) {
         poptFreeContext(pc);
@@ -624,9 +635,16 @@ int main(int argc, const char **argv)
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
         .exclude = (const char *const *)o.exclude, .n_exclude = n_excl,
-        .empty = o.empty, .raw = o.raw, .split_mbox = 1,
+        .empty = o.empty, .raw = o.raw || lda, .split_mbox = 1,
     };
     st.walker = tk_walker_new(&wo);
+    if (lda) {
+        tk_color = 0; /* the report piped to --exec has no terminal escapes */
+        code = lda_run(client, st.walker, &st.base, o.max_requests);
+        tk_walker_free(st.walker);
+        rk_client_free(client);
+        goto out;
+    }
     st.progress = isatty(STDERR_FILENO); /* shown once there is more than one input */
     if (rk_client_run(client, o.max_requests, next_cb, done_cb, NULL)) {
         tk_err("internal error while running requests");
