@@ -314,6 +314,157 @@ RK_API int rk_pw_verify(const char *hash, const void *pw, size_t len, rk_error *
 /* Wipe `len` bytes that held a secret, in a way the compiler keeps. */
 RK_API void rk_secret_wipe(void *p, size_t len);
 
+/* ---- UCL and configuration (rspamkit-configdump) ---- */
+
+/*
+ * UCL as Rspamd 3.4 reads it (its bundled libucl): comments, quoted,
+ * single-quoted and unquoted strings, heredocs, numbers with size and time
+ * suffixes, implicit arrays, the .include/.try_include/.includes/.priority/
+ * .load/.inherit macros with priorities and duplicate strategies, and
+ * variables ($VAR, ${VAR}).
+ *
+ * A parsed tree is owned by the caller (rk_ucl_free). Nodes returned by the
+ * accessors point into their tree and live as long as it does.
+ */
+typedef struct rk_ucl rk_ucl;
+
+typedef enum rk_ucl_type {
+    RK_UCL_OBJECT,
+    RK_UCL_ARRAY,
+    RK_UCL_INT,
+    RK_UCL_FLOAT,
+    RK_UCL_TIME,     /* a number with a time suffix, in seconds (double) */
+    RK_UCL_STRING,
+    RK_UCL_BOOLEAN,
+    RK_UCL_NULL
+} rk_ucl_type;
+
+/* rk_ucl_parse_opts.flags */
+#define RK_UCL_RSPAMD_VARS 0x1u /* predefine Rspamd's variables: CONFDIR, LOCAL_CONFDIR,
+                                   RUNDIR, DBDIR, LOGDIR, PLUGINSDIR, SHAREDIR, RULESDIR,
+                                   WWWDIR, PREFIX, VERSION*, BRANCH_VERSION, HOSTNAME */
+#define RK_UCL_TEMPLATES   0x2u /* pass every file through Rspamd's Jinja stage: {# #}
+                                   comments and {= name =} expressions are expanded,
+                                   {% %} statements are refused with an error */
+
+typedef struct rk_ucl_parse_opts {
+    unsigned flags;
+    const char *const *vars;   /* "NAME=VALUE" items, registered in order after the
+                                  predefined ones; an existing NAME is replaced */
+    size_t n_vars;
+} rk_ucl_parse_opts;
+
+/* Parse a file (and what it includes). opts may be NULL. On failure err
+ * carries the message libucl would give, with file, line and column. */
+RK_API int rk_ucl_parse_file(const char *path, const rk_ucl_parse_opts *opts,
+                             rk_ucl **out, rk_error *err);
+/* Parse a buffer; `name` is used in messages and as $FILENAME (may be NULL). */
+RK_API int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,
+                               const rk_ucl_parse_opts *opts, rk_ucl **out, rk_error *err);
+/* Free a tree (a value and the implicit-array values that follow it). */
+RK_API void rk_ucl_free(rk_ucl *u);
+
+RK_API rk_ucl_type rk_ucl_type_of(const rk_ucl *u);
+/* Key of an object member (NULL for array elements and the top). */
+RK_API const char *rk_ucl_key(const rk_ucl *u, size_t *len);
+/* Next value of an implicit array (same key given again), or NULL. */
+RK_API const rk_ucl *rk_ucl_next(const rk_ucl *u);
+/* Number of members of an object or elements of an array, 0 otherwise. */
+RK_API size_t rk_ucl_count(const rk_ucl *u);
+/* i-th member (first value of it) or element, or NULL. */
+RK_API const rk_ucl *rk_ucl_at(const rk_ucl *u, size_t i);
+/* First value of `key` in an object, or NULL. */
+RK_API const rk_ucl *rk_ucl_lookup(const rk_ucl *obj, const char *key);
+/* Dotted path as rspamadm takes it: "options.dns", "arr.3" (0-based index). */
+RK_API const rk_ucl *rk_ucl_lookup_path(const rk_ucl *top, const char *path);
+RK_API int64_t rk_ucl_int(const rk_ucl *u);         /* numbers, booleans */
+RK_API double rk_ucl_double(const rk_ucl *u);       /* numbers, booleans */
+RK_API int rk_ucl_bool(const rk_ucl *u);            /* booleans, numbers != 0 */
+RK_API const char *rk_ucl_string(const rk_ucl *u, size_t *len); /* strings, else NULL */
+
+typedef enum rk_ucl_format {
+    RK_UCL_FMT_CONFIG,   /* rspamadm configdump (UCL "config" syntax) */
+    RK_UCL_FMT_JSON,     /* configdump -j */
+    RK_UCL_FMT_COMPACT   /* configdump -C */
+} rk_ucl_format;
+
+/* Serialise `u` exactly as rspamadm configdump 3.4 does (libucl layout,
+ * Rspamd's number printing, heredocs and single quotes in config syntax).
+ * The top value prints without braces in config syntax. Returns a malloc'd
+ * NUL-terminated string or NULL on ENOMEM. */
+RK_API char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len);
+/* The tree as jansson values (implicit arrays become arrays, the top value's
+ * implicit-array followers are ignored). NULL on ENOMEM. */
+RK_API json_t *rk_ucl_to_json(const rk_ucl *u);
+
+/*
+ * Rspamd configuration as `rspamadm configdump` sees it: the UCL tree after
+ * the transformations Rspamd's Lua code applies to it when the tree has a
+ * top-level `metric` or several `group` blocks (see rspamkit-configdump(1)).
+ */
+typedef struct rk_rspamd_opts {
+    const char *config;        /* NULL: $CONFDIR/rspamd.conf */
+    const char *const *vars;   /* "NAME=VALUE" (--var) */
+    size_t n_vars;
+    int skip_template;         /* -T: no Jinja stage */
+    int no_transform;          /* dump the tree exactly as parsed */
+} rk_rspamd_opts;
+
+RK_API int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *err);
+
+/* Module states worked out from the files (configdump -m). Each list is a
+ * NULL-terminated array of names; free with rk_rspamd_modules_clear. */
+typedef struct rk_rspamd_modules {
+    char **enabled, **disabled_explicitly, **disabled_unconfigured,
+         **disabled_redis, **disabled_experimental, **disabled_failed;
+} rk_rspamd_modules;
+
+RK_API int rk_rspamd_modules_state(const rk_ucl *cfg, rk_rspamd_modules *out, rk_error *err);
+RK_API void rk_rspamd_modules_clear(rk_rspamd_modules *m);
+/* configdump -g and -d: new trees owned by the caller, NULL on ENOMEM. */
+RK_API rk_ucl *rk_rspamd_groups(const rk_ucl *cfg);
+RK_API rk_ucl *rk_rspamd_symbols(const rk_ucl *cfg);
+
+/*
+ * The toolkit's own configuration file, rspamkit.conf(5): UCL read with the
+ * parser above from the system file, then the user file, the user file
+ * winning key by key.
+ *   system: $RSPAMKIT_SYSCONFIG, else /etc/rspamkit/config
+ *   user:   $RSPAMKIT_CONFIG, else $XDG_CONFIG_HOME/rspamkit/config,
+ *           else ~/.config/rspamkit/config
+ * A missing file is not an error; an unreadable or invalid one is.
+ * Strings are malloc'd and owned by the settings (rk_settings_clear).
+ * Fields not set by any file keep the "unset" value given below, so the
+ * caller can apply its own precedence (command line > environment > files).
+ */
+typedef enum rk_failure_policy {
+    RK_FAILURE_UNSET = 0,
+    RK_FAILURE_TEMPFAIL,   /* exit 75 so the MTA keeps the message and retries */
+    RK_FAILURE_PASS        /* deliver unscanned */
+} rk_failure_policy;
+
+typedef struct rk_settings {
+    char *host;               /* scan server list (rk_addrs_parse syntax), NULL = unset */
+    char *controller;         /* controller server list, NULL = unset */
+    char *password;           /* controller password, NULL = unset */
+    char *password_file;      /* file holding the password, NULL = unset */
+    char *key;                /* HTTPCrypt public key of the server (base32), NULL = unset */
+    double connect_timeout;   /* seconds, < 0 = unset */
+    double timeout;           /* seconds (0 = none), < 0 = unset */
+    int retries;              /* < 0 = unset */
+    char *header_style;       /* "rspamc", "spamassassin", ... as given; NULL = unset */
+    rk_failure_policy failure;
+    char *files[2];           /* files that were read (system, user), NULL when absent */
+} rk_settings;
+
+RK_API void rk_settings_init(rk_settings *s);
+RK_API void rk_settings_clear(rk_settings *s);
+/* Read the system then the user file into `out` (initialised here). */
+RK_API int rk_config_load(rk_settings *out, rk_error *err);
+/* Read one file into `s`, overriding what it sets. Missing: returns 0 when
+ * must_exist is 0. */
+RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,272 @@
+/* Serialisation of a UCL tree the way `rspamadm configdump` 3.4 prints it:
+ * libucl's "config", "json" and "json_compact" emitters with Rspamd's own
+ * number printer (see ucl_num.c).
+ *
+ * Layout rules worth knowing (all from libucl):
+ *  - the top value of a config dump has no braces, and a top scalar has no
+ *    terminator;
+ *  - "{}" / "[]" are chosen by libucl's len field, not by counting;
+ *  - in JSON an implicit array (a key given several times) is written as an
+ *    array whose line breaks follow the len of its *first* value, so a list
+ *    of numbers comes out as `[        1,\n        2]`. */
+#include "ucl.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct emitter {
+    rk_buf b;
+    rk_ucl_format fmt;
+    const rk_ucl *top;
+    unsigned indent;
+    int fail;
+} emitter;
+
+static void put(emitter *e, const void *s, size_t len)
+{
+    if (!e->fail && rk_buf_append(&e->b, s, len))
+        e->fail = 1;
+}
+
+static void puts_(emitter *e, const char *s) { put(e, s, strlen(s)); }
+
+static void tabs(emitter *e, unsigned n)
+{
+    if (e->fmt == RK_UCL_FMT_COMPACT)
+        return;
+    for (unsigned i = 0; i < n; i++)
+        put(e, "    ", 4);
+}
+
+static void put_jstring(emitter *e, const char *s, size_t len)
+{
+    size_t run = 0;
+    put(e, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *esc = NULL;
+        switch (c) {
+        case 0: esc = "\\u0000"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        case '\b': esc = "\\b"; break;
+        case '\t': esc = "\\t"; break;
+        case '\f': esc = "\\f"; break;
+        case '\v': esc = "\\u000B"; break;
+        case '\\': esc = "\\\\"; break;
+        case '"': esc = "\\\""; break;
+        default:
+            if (c < 0x20 || c == 0x7f)
+                esc = "\\uFFFD";
+            break;
+        }
+        if (esc) {
+            put(e, s + i - run, run);
+            run = 0;
+            puts_(e, esc);
+        } else {
+            run++;
+        }
+    }
+    put(e, s + len - run, run);
+    put(e, "\"", 1);
+}
+
+static void squoted_string(emitter *e, const char *s, size_t len)
+{
+    put(e, "'", 1);
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '\'')
+            put(e, "\\'", 2);
+        else
+            put(e, s + i, 1);
+    }
+    put(e, "'", 1);
+}
+
+/* libucl's ucl_maybe_long_string */
+static int heredoc_worthy(const rk_ucl *u)
+{
+    return (u->len > 80 || (u->flags & RK_UCLF_MULTILINE)) && memchr(u->v.sv, '\n', u->len);
+}
+
+static void print_key(emitter *e, const rk_ucl *u)
+{
+    if (e->fmt == RK_UCL_FMT_CONFIG) {
+        if (u->flags & RK_UCLF_KEY_ESCAPE)
+            put_jstring(e, u->key, u->keylen);
+        else
+            put(e, u->key, u->keylen);
+        if (u->type != RK_UCL_OBJECT && u->type != RK_UCL_ARRAY)
+            put(e, " = ", 3);
+        else
+            put(e, " ", 1);
+    } else {
+        if (u->keylen > 0)
+            put_jstring(e, u->key, u->keylen);
+        else
+            put(e, "null", 4);
+        puts_(e, e->fmt == RK_UCL_FMT_COMPACT ? ":" : ": ");
+    }
+}
+
+static void finish(emitter *e, const rk_ucl *u, int in_array)
+{
+    if (e->fmt != RK_UCL_FMT_CONFIG || u == e->top)
+        return;
+    if (u->type != RK_UCL_OBJECT && u->type != RK_UCL_ARRAY)
+        puts_(e, in_array ? ",\n" : ";\n");
+    else
+        put(e, "\n", 1);
+}
+
+static void elt(emitter *e, const rk_ucl *u, int first, int print_key_);
+
+static void start_array(emitter *e, const rk_ucl *u, int print_key_)
+{
+    int compact = e->fmt == RK_UCL_FMT_COMPACT;
+    if (print_key_)
+        print_key(e, u);
+    puts_(e, compact || u->len == 0 ? "[" : "[\n");
+    e->indent++;
+    if (u->type == RK_UCL_ARRAY) {
+        for (size_t i = 0; i < u->v.av->n; i++)
+            elt(e, u->v.av->v[i], i == 0, 0);
+    } else { /* implicit array: the value and its followers */
+        int first = 1;
+        for (const rk_ucl *c = u; c; c = c->next, first = 0)
+            elt(e, c, first, 0);
+    }
+}
+
+static void end_array(emitter *e, const rk_ucl *u)
+{
+    e->indent--;
+    if (e->fmt == RK_UCL_FMT_COMPACT || u->len == 0) {
+        put(e, "]", 1);
+    } else {
+        if (e->fmt != RK_UCL_FMT_CONFIG)
+            put(e, "\n", 1);
+        tabs(e, e->indent);
+        put(e, "]", 1);
+    }
+    finish(e, u, 1);
+}
+
+static int braced(const emitter *e, const rk_ucl *u)
+{
+    return e->top != u || e->fmt != RK_UCL_FMT_CONFIG;
+}
+
+static void start_object(emitter *e, const rk_ucl *u, int print_key_)
+{
+    int compact = e->fmt == RK_UCL_FMT_COMPACT, first = 1;
+    if (print_key_)
+        print_key(e, u);
+    if (braced(e, u)) {
+        puts_(e, compact || u->len == 0 ? "{" : "{\n");
+        e->indent++;
+    }
+    for (size_t i = 0; i < u->v.ov->n; i++) {
+        const rk_ucl *m = u->v.ov->v[i];
+        if (!m)
+            continue;
+        if (e->fmt == RK_UCL_FMT_CONFIG) {
+            for (const rk_ucl *c = m; c; c = c->next)
+                elt(e, c, first, 1);
+        } else if (m->next) {
+            if (!first)
+                puts_(e, compact ? "," : ",\n");
+            tabs(e, e->indent);
+            start_array(e, m, 1);
+            end_array(e, m);
+        } else {
+            elt(e, m, first, 1);
+        }
+        first = 0;
+    }
+}
+
+static void end_object(emitter *e, const rk_ucl *u)
+{
+    if (braced(e, u)) {
+        e->indent--;
+        if (e->fmt == RK_UCL_FMT_COMPACT || u->len == 0) {
+            put(e, "}", 1);
+        } else {
+            if (e->fmt != RK_UCL_FMT_CONFIG)
+                put(e, "\n", 1);
+            tabs(e, e->indent);
+            put(e, "}", 1);
+        }
+    }
+    finish(e, u, 0);
+}
+
+static void elt(emitter *e, const rk_ucl *u, int first, int print_key_)
+{
+    char num[64];
+    if (e->fmt != RK_UCL_FMT_CONFIG && !first)
+        puts_(e, e->fmt == RK_UCL_FMT_COMPACT ? "," : ",\n");
+    tabs(e, e->indent);
+    switch (u->type) {
+    case RK_UCL_OBJECT:
+        start_object(e, u, print_key_);
+        end_object(e, u);
+        return;
+    case RK_UCL_ARRAY:
+        start_array(e, u, print_key_);
+        end_array(e, u);
+        return;
+    default:
+        break;
+    }
+    if (print_key_)
+        print_key(e, u);
+    switch (u->type) {
+    case RK_UCL_INT:
+        snprintf(num, sizeof num, "%" PRId64, u->v.iv);
+        puts_(e, num);
+        break;
+    case RK_UCL_FLOAT:
+    case RK_UCL_TIME:
+        put(e, num, rk_ucl_format_double(u->v.dv, num));
+        break;
+    case RK_UCL_BOOLEAN:
+        puts_(e, u->v.bv ? "true" : "false");
+        break;
+    case RK_UCL_STRING:
+        if (e->fmt == RK_UCL_FMT_CONFIG && heredoc_worthy(u)) {
+            puts_(e, "<<EOD\n");
+            put(e, u->v.sv, u->len);
+            puts_(e, "\nEOD");
+        } else if (e->fmt == RK_UCL_FMT_CONFIG && (u->flags & RK_UCLF_SQUOTED)) {
+            squoted_string(e, u->v.sv, u->len);
+        } else {
+            put_jstring(e, u->v.sv, u->len);
+        }
+        break;
+    default:
+        put(e, "null", 4);
+        break;
+    }
+    finish(e, u, !print_key_);
+}
+
+RK_API char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len)
+{
+    emitter e = {.fmt = fmt, .top = u};
+    if (u)
+        elt(&e, u, 1, 0);
+    if (!e.fail && rk_buf_reserve(&e.b, 1))
+        e.fail = 1;
+    if (e.fail) {
+        rk_buf_free(&e.b);
+        return NULL;
+    }
+    e.b.p[e.b.len] = 0;
+    if (len)
+        *len = e.b.len;
+    return (char *)e.b.p;
+}
