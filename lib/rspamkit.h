@@ -137,6 +137,17 @@ typedef struct rk_client_config {
     double connect_timeout;   /* seconds; <= 0 means 5 */
     double timeout;           /* I/O timeout in seconds; 0 = wait forever */
     const char *password;     /* sent as Password: when non-NULL */
+    /* transport (see the transport section at the end); zero = off */
+    const char *pubkey;       /* HTTPCrypt: the server's public key (base32 or hex) */
+    int compress;             /* zstd request bodies (Compression: zstd) */
+    const char *cacert;       /* https://: CA certificates file; NULL = system store */
+    int insecure;             /* https://: do not verify the server certificate */
+    int retries;              /* extra rounds over the server list when all failed */
+    double retry_delay;       /* seconds before the first extra round, doubling; <= 0: 1 */
+    int random_host;          /* try the servers in random order (per request) */
+    double dead_time;         /* remember a server that failed to connect, across
+                                 processes, for this many seconds */
+    const char *state_file;   /* that memory; NULL = the per-user default */
 } rk_client_config;
 
 typedef struct rk_client rk_client;
@@ -464,6 +475,56 @@ RK_API int rk_config_load(rk_settings *out, rk_error *err);
 /* Read one file into `s`, overriding what it sets. Missing: returns 0 when
  * must_exist is 0. */
 RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err);
+
+/* ---- transport: HTTPCrypt, zstd, TLS, failover ---- */
+
+/*
+ * Addresses.  http:// hosts and UNIX sockets are spoken to directly; an
+ * https:// address goes through libcurl, which is loaded with dlopen() the
+ * first time such a server is contacted (never otherwise), verified against
+ * `cacert` or the system store unless `insecure`.  RK_ERR_UNSUPPORTED when
+ * libcurl (7.66 or later) cannot be loaded.
+ *
+ * HTTPCrypt (`pubkey`).  Every request is encrypted to the server's key with
+ * a client key made once per rk_client, and every reply is authenticated
+ * before any of it is used.  The real request (method, path, all headers,
+ * Password, body) travels inside; outside there is only POST <prefix>/post
+ * with the Key header.  rk_response then describes the inner (decrypted)
+ * reply.  Failures are RK_ERR_CRYPTO: a server that closes the connection
+ * without a reply or answers in plain text (wrong key, no keypair), and a
+ * reply that fails authentication (nothing of it is returned).  A key that
+ * does not parse is RK_ERR_USAGE from rk_client_new.
+ *
+ * Compression (`compress`).  Request bodies are sent zstd-compressed with
+ * `Compression: zstd` (inside the HTTPCrypt envelope when both are on).  Any
+ * reply that says `Compression: zstd` is decompressed, whether or not it was
+ * asked for: rk_response.body is always plain.  A reply compressed with a
+ * zstd dictionary is RK_ERR_PROTOCOL (dictionaries are not supported).
+ *
+ * Local files.  A request whose headers carry `File: /absolute/path` AND
+ * that also has the message as its body lets a server on this machine (a
+ * UNIX socket or a loopback address) read the file itself: the body is not
+ * sent.  For other servers, and when the server refuses the file (4xx, or an
+ * error about the file), the request is sent again with the body instead
+ * and without File.
+ *
+ * Failover.  The servers of `hosts` are tried in order (or in a random order
+ * per request with `random_host`); every address a name resolves to is
+ * tried.  A transport failure (resolve, connect, connect timeout, send, no
+ * reply, I/O timeout, HTTPCrypt) moves on to the next server; an HTTP reply,
+ * even an error, is final.  When every server failed, `retries` further
+ * rounds follow, after retry_delay, 2 x retry_delay, ... seconds (+-25%,
+ * at most 60 s), except after an HTTPCrypt failure.  The error names the
+ * last server and phase, then lists the others ("; also failed: h (phase)").
+ * A server that failed to connect is tried last for 30 s within the process;
+ * with `dead_time`, for that long across processes, through `state_file`
+ * (default $RSPAMKIT_STATE_DIR/dead-hosts, $XDG_RUNTIME_DIR/rspamkit/,
+ * ~/.cache/rspamkit/ or a private /tmp/rspamkit-UID/).  A dead server is
+ * still tried when all others fail.
+ */
+
+/* 1 when this build can compress (libzstd), else 0. */
+RK_API int rk_have_zstd(void);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 #include "config.h"
 #include "common.h"
+#include "transport_opts.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,11 @@ rk_client *tk_client(int default_port, int *code)
         .timeout = tk_conn_opts.timeout,
         .password = pw && *pw ? pw : NULL,
     };
+    int tcode = tk_transport_apply(&cfg); /* --key, -z, --retries, ... */
+    if (tcode) {
+        *code = tcode;
+        return NULL;
+    }
     rk_client *c = rk_client_new(&cfg, &err);
     if (!c) {
         tk_err("%s", err.msg);

@@ -3,6 +3,7 @@
 #include "common.h"
 #include "inputs.h"
 #include "render.h"
+#include "transport_opts.h"
 #include "lda.h"
 
 #include <errno.h>
@@ -45,7 +46,6 @@ static struct poptOption scan_table[] = {
     {"ucl", 0, POPT_ARG_NONE, &o.ucl, 0, "UCL output", NULL},
     {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},
     {"extended-urls", 0, POPT_ARG_NONE, &o.ext_urls, 0, "Output URLs in extended format", NULL},
-    {"key", 0, POPT_ARG_STRING, &o.key, 0, "Encrypt with HTTPCrypt to this server public key", "PUBKEY"},
     {"exec", 'e', POPT_ARG_STRING, &o.exec, 0, "Pipe the result to a command", "CMD"},
     {"mime", 'm', POPT_ARG_NONE, &o.mime, 0, "Write the message with X-Spam headers added", NULL},
     {"header", 0, POPT_ARG_ARGV, &o.header, 0, "Extra request header NAME:VALUE (repeatable)", "HEADER"},
@@ -53,9 +53,7 @@ static struct poptOption scan_table[] = {
     {"sort", 0, POPT_ARG_STRING, &o.sort, 0, "Sort symbols by name, score (add :asc to reverse)", "KEY"},
     {"empty", 'E', POPT_ARG_NONE, &o.empty, 0, "Send an empty request when no inputs are given", NULL},
     {"fuzzy-symbol", 'S', POPT_ARG_STRING, &o.fuzzy_symbol, 0, "Fuzzy symbol (Symbol header)", "SYMBOL"},
-    {"compressed", 'z', POPT_ARG_NONE, &o.compressed, 0, "Compress the request with zstd", NULL},
     {"profile", 0, POPT_ARG_NONE, &o.profile, 0, "Profile symbols execution time", NULL},
-    {"dictionary", 'D', POPT_ARG_STRING, &o.dictionary, 0, "zstd dictionary (not supported)", "FILE"},
     {"skip-images", 0, POPT_ARG_NONE, &o.skip_images, 0, "Skip images (fuzzy)", NULL},
     {"skip-attachments", 0, POPT_ARG_NONE, &o.skip_attachments, 0, "Skip attachments (fuzzy)", NULL},
     {"user-agent", 'U', POPT_ARG_STRING, &o.user_agent, 0, "User-Agent header (default rspamkit)", "UA"},
@@ -74,6 +72,7 @@ static struct poptOption scan_table[] = {
     {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, lda_table, 0, "LDA mode (--mime, --exec):", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
 /* ------------------------------------------------------------ state */
@@ -367,6 +366,13 @@ static int next_cb(void *ud, rk_request *req, void **token)
         for (size_t i = 0; i < st.base.n; i++)
             rk_headers_add(&j->headers, st.base.v[i].name, st.base.v[i].value);
         rk_headers_add(&j->headers, "Filename", j->in.label);
+        if (tk_transport_opts.local_file) {
+            /* the library sends File to a local server, the body otherwise */
+            char *lf = tk_local_file(j->in.label, j->in.len);
+            if (lf)
+                rk_headers_add(&j->headers, "File", lf);
+            free(lf);
+        }
         req->path = "/checkv2";
         req->method = NULL;
         req->body = j->in.data;
@@ -580,9 +586,6 @@ int main(int argc, const char **argv)
     int code = 0;
     if (parse_sort(o.sort)) {
         tk_err("invalid --sort value '%s' (name, score, weight, frequency, hits, time[:asc])", o.sort);
-        code = TK_EX_USAGE;
-    } else if (o.key || o.compressed || o.dictionary) {
-        tk_err("%s is not supported yet", o.key ? "--key (HTTPCrypt)" : "-z/-D (zstd)");
         code = TK_EX_USAGE;
     } else if (o.max_requests < 1) {
         tk_err("-n/--max-requests must be at least 1");
