@@ -3,6 +3,7 @@
 #include "common.h"
 #include "inputs.h"
 #include "render.h"
+#include "lda.h"
 #include "transport_opts.h"
 #include "lda.h"
 
