@@ -139,6 +139,12 @@ static uint64_t xorshift_next(xorshift *x)
     return x->s[x->p] * UINT64_C(1181783497276652981);
 }
 
+static void xor64(unsigned char *restrict out, const unsigned char *a, const unsigned char *b)
+{
+    for (size_t i = 0; i < HLEN; i++)
+        out[i] = a[i] ^ b[i];
+}
+
 /* The double butterfly's index permutation σ(g, i, j). */
 static size_t sigma(unsigned g, unsigned i, size_t j)
 {
@@ -188,13 +194,11 @@ static void flap(unsigned char x[HLEN], unsigned lambda, unsigned g,
     unsigned co = 0;
     for (unsigned k = 0; k < lambda; k++) {
         for (unsigned i = 1; i < rows; i++) {
-            for (size_t b = 0; b < HLEN; b++)
-                tmp[b] = r[idx(i - 1, c - 1, co, c, m)][b] ^ r[idx(i - 1, 0, co, c, m)][b];
+            xor64(tmp, r[idx(i - 1, c - 1, co, c, m)], r[idx(i - 1, 0, co, c, m)]);
             H2(tmp, tmp, HLEN, r[idx(i - 1, sigma(g, i - 1, 0), co, c, m)], HLEN);
             H2(r[idx(i, 0, co, c, m)], &b0, 1, tmp, HLEN);
             for (size_t j = 1; j < c; j++) {
-                for (size_t b = 0; b < HLEN; b++)
-                    tmp[b] = r[idx(i, j - 1, co, c, m)][b] ^ r[idx(i - 1, j, co, c, m)][b];
+                xor64(tmp, r[idx(i, j - 1, co, c, m)], r[idx(i - 1, j, co, c, m)]);
                 H2(r[idx(i, j, co, c, m)], tmp, HLEN,
                    r[idx(i - 1, sigma(g, i - 1, j), co, c, m)], HLEN);
             }
