@@ -555,9 +555,9 @@ static int attempt_failed(rk_client *c, job *j, rk_error *err, double now)
         rk_curl_cancel(c->curl, j->xfer);
         j->xfer = NULL;
     }
-    int connect_phase = err->code == RK_ERR_RESOLVE || err->code == RK_ERR_CONNECT ||
-                        (err->code == RK_ERR_TIMEOUT && strncmp(err->msg, "cannot connect", 14) == 0);
-    if (connect_phase)
+    /* down, unreachable or hanging: try it last for a while (a server that
+     * merely closed the connection may have refused only this request) */
+    if (err->code == RK_ERR_RESOLVE || err->code == RK_ERR_CONNECT || err->code == RK_ERR_TIMEOUT)
         mark_dead(c, idx);
     if (err->code == RK_ERR_CRYPTO)
         j->retry_ok = 0; /* a key mismatch does not go away by waiting */

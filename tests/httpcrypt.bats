@@ -4,6 +4,7 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
+load transport_helpers
 
 # A valid curve25519 key that is not the server's (spec/httpcrypt-kat.json).
 OTHER_KEY=a9dcsjz377rpt4zk5u1uq76a13tbafmzobfgshqxikts3x94m89y
@@ -14,8 +15,7 @@ setup() {
 }
 teardown() {
     stop_fake
-    [ -n "${PROXY_PID:-}" ] && kill "$PROXY_PID" 2>/dev/null && wait "$PROXY_PID" 2>/dev/null
-    true
+    stop_proxies
 }
 
 encrypted_replies() { grep -c 'writing encrypted reply' "$RK_RSPAMD_LOG" || true; }
@@ -23,16 +23,6 @@ encrypted_replies() { grep -c 'writing encrypted reply' "$RK_RSPAMD_LOG" || true
 more_encrypted() {
     for _ in $(seq 30); do [ "$(encrypted_replies)" -gt "$1" ] && return 0; sleep 0.1; done
     return 1
-}
-
-# Start tests/proxy MODE in front of HOST PORT; sets PROXY_PORT, PROXY_PID, PROXY_FILE.
-proxy() {
-    PROXY_FILE="$BATS_TEST_TMPDIR/proxy.port"
-    rm -f "$PROXY_FILE"*
-    "$SRC/tests/proxy" "$@" 3>&- &
-    PROXY_PID=$!
-    for _ in $(seq 100); do [ -s "$PROXY_FILE" ] && break; sleep 0.05; done
-    PROXY_PORT=$(cat "$PROXY_FILE")
 }
 
 @test "--key: a scan on the normal worker goes through HTTPCrypt and gives the plain result" {
@@ -69,11 +59,11 @@ proxy() {
 }
 
 @test "the wire carries only the envelope: no message, header or password in clear" {
-    proxy pass "$BATS_TEST_TMPDIR/proxy.port" "$RK_HOST" "$RK_CONTROLLER_PORT"
-    run rspamkit-scan -h "127.0.0.1:$PROXY_PORT" --key "$RK_PUBKEY" -P "$RK_PASSWORD" \
+    start_proxy P pass "$RK_HOST" "$RK_CONTROLLER_PORT"
+    run rspamkit-scan -h "127.0.0.1:$P" --key "$RK_PUBKEY" -P "$RK_PASSWORD" \
         --from sender@example.org "$M/spam.eml"
     [ "$status" -eq 0 ]
-    req="$PROXY_FILE.req.1"
+    req="$BATS_TEST_TMPDIR/P.port.req.1"
     head -c 200 "$req" | grep -q '^POST /post HTTP/1\.[01]'
     grep -qa "^Content-Type: application/octet-stream" "$req"
     grep -qaE "^Key: [a-z0-9]{8}=[a-z0-9]{52}"$'\r'"?$" "$req"
@@ -82,8 +72,8 @@ proxy() {
     ! grep -qaF "$(grep -m1 '^Subject:' "$M/spam.eml")" "$req"
     ! grep -qa "checkv2" "$req"
     # the reply is encrypted too: outer 200 octet-stream
-    head -1 "$PROXY_FILE.resp.1" | grep -q '^HTTP/1.1 200'
-    grep -qai '^Content-Type: application/octet-stream' "$PROXY_FILE.resp.1"
+    head -1 "$BATS_TEST_TMPDIR/P.port.resp.1" | grep -q '^HTTP/1.1 200'
+    grep -qai '^Content-Type: application/octet-stream' "$BATS_TEST_TMPDIR/P.port.resp.1"
 }
 
 @test "a wrong key on the normal worker: a clear error that suggests the key" {
@@ -111,14 +101,14 @@ proxy() {
 }
 
 @test "a reply that fails authentication is an error and none of it is used" {
-    proxy flip "$BATS_TEST_TMPDIR/proxy.port" "$RK_HOST" "$RK_NORMAL_PORT"
-    run rspamkit-scan -h "127.0.0.1:$PROXY_PORT" --key "$RK_PUBKEY" --compact "$M/spam.eml"
+    start_proxy P flip "$RK_HOST" "$RK_NORMAL_PORT"
+    run rspamkit-scan -h "127.0.0.1:$P" --key "$RK_PUBKEY" --compact "$M/spam.eml"
     [ "$status" -eq 76 ]
     # the server did answer, with an encrypted 200
-    head -1 "$PROXY_FILE.resp.1" | grep -q '^HTTP/1.1 200'
+    head -1 "$BATS_TEST_TMPDIR/P.port.resp.1" | grep -q '^HTTP/1.1 200'
     [[ $output == *"failed HTTPCrypt authentication and was discarded"* ]]
     # stdout: only the error value, no action, score or symbols
-    run --separate-stderr rspamkit-scan -h "127.0.0.1:$PROXY_PORT" --key "$RK_PUBKEY" --compact "$M/spam.eml"
+    run --separate-stderr rspamkit-scan -h "127.0.0.1:$P" --key "$RK_PUBKEY" --compact "$M/spam.eml"
     [ "$status" -eq 76 ]
     [ "$(jq -c 'keys' <<<"$output")" = '["error","filename"]' ]
 }
