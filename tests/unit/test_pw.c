@@ -9,22 +9,7 @@
  */
 #include "../../lib/pw.c"
 
-#include <stdio.h>
-
-static int n_test, n_fail;
-
-static void ok(int cond, const char *fmt, ...) RK_PRINTF(2, 3);
-static void ok(int cond, const char *fmt, ...)
-{
-    va_list ap;
-    printf("%sok %d - ", cond ? "" : "not ", ++n_test);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    putchar('\n');
-    if (!cond)
-        n_fail++;
-}
+#include "tap.h"
 
 static void hex(const unsigned char *p, size_t n, char *out)
 {
@@ -283,6 +268,5 @@ int main(void)
     test_rspamadm_hashes();
     test_parse();
     test_api();
-    printf("1..%d\n", n_test);
-    return n_fail ? 1 : 0;
+    return tap_done();
 }
