@@ -338,7 +338,8 @@ static int parse_hash(const char *h, rk_pw_type *type, unsigned char salt[RK_PW_
 
     if (h[0] == '$')
         for (; h[1 + digits] >= '0' && h[1 + digits] <= '9'; digits++)
-            id = id < 1000 ? id * 10 + (unsigned long)(h[1 + digits] - '0') : id;
+            if (id < 1000)   /* saturate: a long number is an unknown id anyway */
+                id = id * 10 + (unsigned long)(h[1 + digits] - '0');
     if (!digits || !kind_of((rk_pw_type)id))
         return rk_fail(err, RK_ERR_USAGE, "not a password hash: it must start with $1$ or $2$");
     size_t len = strlen(h);

@@ -263,7 +263,7 @@ pwfile() {
     [ "$status" -eq 66 ] && [[ $stderr == *"Is a directory" ]]
 }
 
-@test "--password-file: one trailing LF or CRLF is dropped, the rest is kept" {
+@test "--password-file: one trailing LF or CRLF is dropped, the rest is kept; pipes work" {
     run rspamkit-pw -c "$GOOD" --password-file "$(pwfile $'secret\n')"
     [ "$status" -eq 0 ]
     run rspamkit-pw -c "$GOOD" --password-file "$(pwfile $'secret\r\n')"
@@ -272,6 +272,9 @@ pwfile() {
     [ "$status" -eq 1 ]
     run rspamkit-pw -c "$GOOD" --password-file "$(pwfile ' secret')"
     [ "$status" -eq 1 ]
+    # a pipe (mode 600) works too
+    run rspamkit-pw -c "$GOOD" --password-file <(echo secret)
+    [ "$status" -eq 0 ]
     # a made hash checks against the same file
     f=$(pwfile $'p@ss w0rd\n')
     h=$(rspamkit-pw -t pbkdf2 --password-file "$f")
