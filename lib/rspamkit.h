@@ -526,6 +526,73 @@ RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist,
 /* 1 when this build can compress (libzstd), else 0. */
 RK_API int rk_have_zstd(void);
 
+/* ---- controller (learn, fuzzy, stat) ---- */
+
+/*
+ * What the controller made of a learn (/learnspam, /learnham, /learnclass)
+ * or fuzzy (/fuzzyadd, /fuzzydel, /fuzzydelhash) request.  Rspamd reports
+ * these through the status and an {"error": ...} body that differ between
+ * versions; rk_ctl_classify() reads both:
+ *
+ *   DONE     200 {"success":true}: learned; fuzzy hashes added or deleted.
+ *   ALREADY  learn only: 208 "<id> has been already learned as spam"
+ *            (and the 404 of older servers with the same text).
+ *   SKIPPED  the server declined without failing: 204 "all learn conditions
+ *            denied", "contains less tokens than required" (204 on 3.4, 4xx
+ *            on some versions), any other 2xx with an error; fuzzy: "No
+ *            content to generate fuzzy", or a success with no hashes.
+ *   FAILED   no reply, 401/403, other 4xx/5xx, a reply that is not JSON.
+ */
+typedef enum rk_ctl_kind { RK_CTL_LEARN, RK_CTL_FUZZY } rk_ctl_kind;
+
+typedef enum rk_ctl_outcome {
+    RK_CTL_DONE = 0,
+    RK_CTL_ALREADY,
+    RK_CTL_SKIPPED,
+    RK_CTL_FAILED
+} rk_ctl_outcome;
+
+/*
+ * Classify `resp` and `err` as rk_client_request() or the done callback of
+ * rk_client_run() returned them (resp may be NULL).  `why` (may be NULL)
+ * gets the explanation: the server's message for ALREADY and SKIPPED (code
+ * RK_OK), the error for FAILED (code says which kind), an empty message for
+ * DONE; why->http_status is the reply status or 0.  When `reply` is non-NULL
+ * it receives the parsed JSON object of the body, or NULL; the caller owns
+ * it (json_decref).
+ */
+RK_API rk_ctl_outcome rk_ctl_classify(rk_ctl_kind kind, const rk_response *resp,
+                                      const rk_error *err, json_t **reply, rk_error *why);
+/* "learned"/"done", "already learned", "skipped", "failed". */
+RK_API const char *rk_ctl_outcome_name(rk_ctl_kind kind, rk_ctl_outcome o);
+
+/*
+ * Canonical name of an action ("add_header", "Add-Header" -> "add header").
+ * Returns 0 and sets *canon to a static string, or -1 if unknown.
+ */
+RK_API int rk_action_name_canon(const char *name, const char **canon);
+
+/*
+ * Request bodies for the controller's settings endpoints (Rspamd 3.4):
+ *
+ * rk_saveactions_body: POST /saveactions takes a JSON array of exactly four
+ * scores, [reject, rewrite subject, add header, greylist], null meaning
+ * "disabled"; it replaces all four at once.  Given the reply of GET /actions,
+ * this returns that array with `action` set to `score` (NAN: disabled) and
+ * the others unchanged.  Other actions (soft reject, no action, ...) cannot
+ * be set this way: RK_ERR_USAGE.
+ *
+ * rk_savesymbols_body: POST /savesymbols takes [{"name": S, "value": W}];
+ * an unknown symbol gets "404 No symbols to save".
+ *
+ * Both return a malloc'd NUL-terminated string (caller frees), or NULL with err.
+ * The server writes the change to its dynamic configuration file
+ * (options.dynamic_conf), so it survives a restart.
+ */
+RK_API char *rk_saveactions_body(const json_t *actions, const char *action, double score,
+                                 rk_error *err);
+RK_API char *rk_savesymbols_body(const char *symbol, double weight, rk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,16 +1,37 @@
 #include "config.h"
 #include "common.h"
+#include "inputs.h"
+#include "secret.h"
 #include "transport_opts.h"
 
+#include <dirent.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 const char *tk_prog = "rspamkit";
 tk_conn tk_conn_opts = {.timeout = 10.0};
 
+/* Records that -P was given even without a value. */
+static void conn_cb(poptContext con, enum poptCallbackReason reason, const struct poptOption *opt,
+                    const char *arg, void *data)
+{
+    (void)con;
+    (void)reason;
+    (void)arg;
+    (void)data;
+    if (opt && opt->val == 'P')
+        tk_conn_opts.password_given = 1;
+}
+
 struct poptOption tk_conn_table[] = {
+    {NULL, 0, POPT_ARG_CALLBACK, (void *)conn_cb, 0, NULL, NULL},
     {"connect", 'h', POPT_ARG_STRING, &tk_conn_opts.host, 0,
      "Server address list: host[:port], [v6]:port, /unix/socket, http://host:port", "HOSTS"},
     {"timeout", 't', POPT_ARG_DOUBLE, &tk_conn_opts.timeout, 0,
@@ -18,7 +39,10 @@ struct poptOption tk_conn_table[] = {
     {"connect-timeout", 0, POPT_ARG_DOUBLE, &tk_conn_opts.connect_timeout, 0,
      "Connect timeout in seconds (default 5)", "SECONDS"},
     {"password", 'P', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, &tk_conn_opts.password, 'P',
-     "Controller password (visible to ps; prefer RSPAMKIT_PASSWORD)", "PASSWORD"},
+     "Controller password (visible to ps: prefer --password-file or RSPAMKIT_PASSWORD); "
+     "without a value, prompt", "PASSWORD"},
+    {"password-file", 0, POPT_ARG_STRING, &tk_conn_opts.password_file, 0,
+     "Read the controller password from FILE (mode 0600 or stricter)", "FILE"},
     POPT_TABLEEND};
 
 void tk_err(const char *fmt, ...)
@@ -53,31 +77,315 @@ int tk_exit_for(const rk_error *err)
     return TK_EX_SOFTWARE;
 }
 
+/* ------------------------------------------------------------ passwords */
+
+static int is_word(const char *a, const char *const *words)
+{
+    for (size_t i = 0; words && words[i]; i++) {
+        size_t n = strlen(words[i]);
+        if (n && words[i][n - 1] == ':' ? strncasecmp(a, words[i], n) == 0
+                                        : strcasecmp(a, words[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+void tk_password_argv(int argc, char **argv, const char *const *words)
+{
+    static char empty_pw[] = "--password=";
+    for (int i = 1; i + 1 < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if ((strcmp(argv[i], "-P") == 0 || strcmp(argv[i], "--password") == 0) &&
+            is_word(argv[i + 1], words))
+            argv[i] = empty_pw;
+    }
+}
+
+void tk_password_hide(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i], *v = NULL;
+        if (strcmp(a, "--") == 0)
+            break;
+        if (strncmp(a, "--password=", 11) == 0)
+            v = a + 11;
+        else if (strncmp(a, "-P", 2) == 0 && a[2])
+            v = a + 2;
+        else if ((strcmp(a, "-P") == 0 || strcmp(a, "--password") == 0) && i + 1 < argc &&
+                 tk_conn_opts.password && strcmp(argv[i + 1], tk_conn_opts.password) == 0)
+            v = argv[++i];
+        if (v && *v)
+            memset(v, 'x', strlen(v));
+    }
+}
+
+static secret the_pw;
+
+void tk_password_wipe(void)
+{
+    secret_clear(&the_pw);
+    if (tk_conn_opts.password)
+        rk_secret_wipe(tk_conn_opts.password, strlen(tk_conn_opts.password));
+}
+
+static int secret_code(secret_status st)
+{
+    switch (st) {
+    case SECRET_OK: return TK_EX_OK;
+    case SECRET_NOINPUT: return TK_EX_NOINPUT;
+    case SECRET_NOPERM: return TK_EX_NOPERM;
+    case SECRET_BADDATA: return TK_EX_DATAERR;
+    }
+    return TK_EX_SOFTWARE;
+}
+
+const char *tk_password(int *failed, int *code)
+{
+    const tk_conn *o = &tk_conn_opts;
+    const char *pw = o->password;
+    secret_status st = SECRET_OK;
+    const char *what = NULL;
+    *failed = 0;
+    if (o->password_given && pw && *pw && o->password_file) {
+        tk_err("give the password either with -P or with --password-file, not both");
+        *code = TK_EX_USAGE;
+        *failed = 1;
+        return NULL;
+    }
+    if (o->password_given && pw && *pw) {
+        if (pw[0] == '/' || pw[0] == '.') {
+            /* rspamc: -P /path reads the file. Unlike rspamc, a file that cannot
+             * be read is an error, never sent as the password itself. */
+            st = secret_from_file(&the_pw, pw);
+            what = "-P";
+        } else {
+            st = secret_from_string(&the_pw, pw);
+        }
+    } else if (o->password_file) {
+        st = secret_from_file(&the_pw, o->password_file);
+        what = "--password-file";
+    } else if (o->password_given) {
+        st = secret_from_tty(&the_pw, "Enter passphrase: ", NULL);
+        what = "-P without a value (prompt)";
+        if (st == SECRET_NOINPUT) {
+            tk_err("%s: %s; use --password-file or RSPAMKIT_PASSWORD without a terminal", what,
+                   the_pw.err);
+            *code = TK_EX_NOINPUT;
+            *failed = 1;
+            secret_clear(&the_pw);
+            return NULL;
+        }
+    } else if (getenv("RSPAMKIT_PASSWORD") && *getenv("RSPAMKIT_PASSWORD")) {
+        st = secret_from_env(&the_pw, "RSPAMKIT_PASSWORD");
+    } else {
+        return NULL;
+    }
+    if (st != SECRET_OK) {
+        tk_err("%s%s%s", what ? what : "", what ? ": " : "", the_pw.err);
+        *code = secret_code(st);
+        *failed = 1;
+        secret_clear(&the_pw);
+        return NULL;
+    }
+    if (the_pw.len == 0) {
+        tk_err("%s: the password is empty", what ? what : "RSPAMKIT_PASSWORD");
+        *code = TK_EX_DATAERR;
+        *failed = 1;
+        return NULL;
+    }
+    if (strlen(the_pw.buf) != the_pw.len || strcspn(the_pw.buf, "\r\n") != the_pw.len) {
+        tk_err("%s: the password contains a NUL or line break, which cannot be sent in a header",
+               what ? what : "the password");
+        *code = TK_EX_DATAERR;
+        *failed = 1;
+        secret_clear(&the_pw);
+        return NULL;
+    }
+    return the_pw.buf;
+}
+
 rk_client *tk_client(int default_port, int *code)
 {
     rk_error err;
     rk_error_clear(&err);
-    const char *pw = tk_conn_opts.password;
-    if (!pw)
-        pw = getenv("RSPAMKIT_PASSWORD");
+    int failed;
+    const char *pw = tk_password(&failed, code);
+    if (failed)
+        return NULL;
     rk_client_config cfg = {
         .hosts = tk_conn_opts.host,
         .default_port = default_port,
         .connect_timeout = tk_conn_opts.connect_timeout,
         .timeout = tk_conn_opts.timeout,
-        .password = pw && *pw ? pw : NULL,
+        .password = pw,
     };
     int tcode = tk_transport_apply(&cfg); /* --key, -z, --retries, ... */
     if (tcode) {
+        tk_password_wipe();
         *code = tcode;
         return NULL;
     }
     rk_client *c = rk_client_new(&cfg, &err);
+    tk_password_wipe(); /* the client keeps its own copy */
     if (!c) {
         tk_err("%s", err.msg);
         *code = tk_exit_for(&err);
     }
     return c;
+}
+
+/* ------------------------------------------------------------ progress */
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void tk_progress_start(tk_progress *p, int on, size_t total)
+{
+    memset(p, 0, sizeof *p);
+    p->on = on;
+    p->total = total;
+    p->t0 = now_mono();
+}
+
+double tk_progress_elapsed(const tk_progress *p)
+{
+    return now_mono() - p->t0;
+}
+
+void tk_format_duration(char *buf, size_t len, double secs)
+{
+    if (secs < 0)
+        secs = 0;
+    if (secs < 10) {
+        snprintf(buf, len, "%.1f s", secs);
+        return;
+    }
+    unsigned long s = (unsigned long)(secs + 0.5);
+    if (s >= 3600)
+        snprintf(buf, len, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
+    else
+        snprintf(buf, len, "%lu:%02lu", s / 60, s % 60);
+}
+
+void tk_progress_draw(tk_progress *p, size_t done, const char *counts, int force)
+{
+    if (!p->on)
+        return;
+    double now = now_mono();
+    if (!force && p->drawn && now - p->last < 0.1)
+        return;
+    p->last = now;
+    double el = now - p->t0;
+    double rate = el > 0 ? (double)done / el : 0;
+    size_t total = p->total;
+    if (total && done > total)
+        total = 0; /* the estimate was short (mboxes): no ETA */
+    char line[256], eta[32];
+    int n;
+    if (total)
+        n = snprintf(line, sizeof line, "%zu/%zu (%zu%%)", done, total, done * 100 / total);
+    else
+        n = snprintf(line, sizeof line, "%zu", done);
+    if (n > 0 && (size_t)n < sizeof line && counts && *counts)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", %s", counts);
+    if (n > 0 && (size_t)n < sizeof line && el >= 0.5)
+        n += snprintf(line + n, sizeof line - (size_t)n, ", %.1f/s", rate);
+    if (n > 0 && (size_t)n < sizeof line && total && rate > 0 && el >= 1) {
+        tk_format_duration(eta, sizeof eta, (double)(total - done) / rate);
+        snprintf(line + n, sizeof line - (size_t)n, ", ETA %s", eta);
+    }
+    fprintf(stderr, "\r\033[K%s", line);
+    fflush(stderr);
+    p->drawn = 1;
+}
+
+void tk_progress_clear(tk_progress *p)
+{
+    if (p->on && p->drawn) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    p->drawn = 0;
+}
+
+/* ------------------------------------------------------------ counting */
+
+static int count_excluded(const tk_walk_opts *o, const char *path)
+{
+    for (size_t i = 0; i < o->n_exclude; i++)
+        if (fnmatch(o->exclude[i], path, 0) == 0)
+            return 1;
+    return 0;
+}
+
+static size_t count_dir(const tk_walk_opts *o, const char *path, int depth)
+{
+    char sub[4096];
+    struct stat st;
+    size_t n = 0;
+    if (depth > 64)
+        return 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return 1; /* the walker reports it as one failed input */
+    snprintf(sub, sizeof sub, "%s/cur", path);
+    int maildir = stat(sub, &st) == 0 && S_ISDIR(st.st_mode);
+    snprintf(sub, sizeof sub, "%s/new", path);
+    maildir = maildir && stat(sub, &st) == 0 && S_ISDIR(st.st_mode);
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.' || (maildir && strcmp(de->d_name, "tmp") == 0))
+            continue;
+        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
+        int type = de->d_type;
+        if (type == DT_UNKNOWN) {
+            if (lstat(sub, &st) < 0)
+                continue;
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
+        }
+        if ((type != DT_DIR && type != DT_REG) || count_excluded(o, sub))
+            continue;
+        n += type == DT_DIR ? count_dir(o, sub, depth + 1) : 1;
+    }
+    closedir(d);
+    return n;
+}
+
+static size_t count_path(const tk_walk_opts *o, const char *path)
+{
+    struct stat st;
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return count_dir(o, path, 0);
+    return 1;
+}
+
+size_t tk_count_inputs(const tk_walk_opts *o)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->n_args; i++)
+        n += count_path(o, o->args[i]);
+    if (o->files_from) {
+        if (strcmp(o->files_from, "-") == 0)
+            return 0;
+        FILE *f = fopen(o->files_from, "r");
+        if (!f)
+            return n + 1;
+        char line[4096];
+        while (fgets(line, sizeof line, f)) {
+            line[strcspn(line, "\r\n")] = 0;
+            if (line[0])
+                n += count_path(o, line);
+        }
+        fclose(f);
+    } else if (o->n_args == 0) {
+        n = 1;
+    }
+    return n;
 }
 
 int tk_popt_error(poptContext pc, int rc)
@@ -89,4 +397,228 @@ int tk_popt_error(poptContext pc, int rc)
 void tk_print_version(void)
 {
     printf("%s %s\n", tk_prog, PACKAGE_VERSION);
+}
+
+/* ------------------------------------------------------------ bulk requests */
+
+typedef struct bulk_slot {
+    int done;
+    char *out;        /* rendered stdout text */
+    size_t out_len;
+    char *errline;    /* stderr line, without the program name */
+} bulk_slot;
+
+typedef struct bulk_job {
+    size_t seq;
+    tk_input in;
+    rk_headers headers;
+} bulk_job;
+
+typedef struct bulk_priv {
+    bulk_slot *slots;  /* pending output: slots[i] is input first + i */
+    size_t first, n, cap;
+    int unsent;        /* inputs were left when the run stopped */
+} bulk_priv;
+
+static bulk_slot *bulk_slot_get(bulk_priv *p, size_t seq)
+{
+    size_t i = seq - p->first;
+    if (i >= p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 64;
+        while (cap <= i)
+            cap *= 2;
+        bulk_slot *s = realloc(p->slots, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        memset(s + p->cap, 0, (cap - p->cap) * sizeof *s);
+        p->slots = s;
+        p->cap = cap;
+    }
+    if (i >= p->n)
+        p->n = i + 1;
+    return &p->slots[i];
+}
+
+static void bulk_flush(tk_bulk *b)
+{
+    bulk_priv *p = b->priv;
+    size_t k = 0;
+    int cleared = 0;
+    while (k < p->n && p->slots[k].done) {
+        bulk_slot *s = &p->slots[k++];
+        if ((s->errline || s->out_len) && !cleared) {
+            fflush(stdout);
+            tk_progress_clear(&b->prog);
+            cleared = 1;
+        }
+        if (s->out_len)
+            fwrite(s->out, 1, s->out_len, stdout);
+        if (s->errline) {
+            fflush(stdout);
+            fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
+        }
+        free(s->out);
+        free(s->errline);
+    }
+    if (k) {
+        memmove(p->slots, p->slots + k, (p->n - k) * sizeof *p->slots);
+        memset(p->slots + p->n - k, 0, k * sizeof *p->slots);
+        p->n -= k;
+        p->first += k;
+        fflush(stdout);
+    }
+    char counts[200];
+    if (b->kind == RK_CTL_LEARN)
+        snprintf(counts, sizeof counts, "%zu learned, %zu already, %zu skipped, %zu failed",
+                 b->count[RK_CTL_DONE], b->count[RK_CTL_ALREADY], b->count[RK_CTL_SKIPPED],
+                 b->count[RK_CTL_FAILED]);
+    else
+        snprintf(counts, sizeof counts, "%zu %s, %zu skipped, %zu failed", b->count[RK_CTL_DONE],
+                 b->done_word ? b->done_word : "done", b->count[RK_CTL_SKIPPED],
+                 b->count[RK_CTL_FAILED]);
+    tk_progress_draw(&b->prog,
+                     b->count[0] + b->count[1] + b->count[2] + b->count[3], counts, cleared);
+}
+
+static int bulk_finish(tk_bulk *b, size_t seq, const char *label, const rk_response *resp,
+                       rk_ctl_outcome oc, const rk_error *why, const json_t *reply, int code,
+                       const char *errline)
+{
+    bulk_slot *s = bulk_slot_get(b->priv, seq);
+    if (!s)
+        return -1;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return -1;
+    b->count[oc]++;
+    if (oc == RK_CTL_FAILED && !b->first_fail_code)
+        b->first_fail_code = code;
+    b->render(f, &s->errline, label, resp, oc, why, reply);
+    fclose(f);
+    if (errline) {
+        free(s->errline);
+        s->errline = strdup(errline);
+    }
+    s->out = buf;
+    s->out_len = len;
+    s->done = 1;
+    return 0;
+}
+
+static int bulk_next(void *ud, rk_request *req, void **token)
+{
+    tk_bulk *b = ud;
+    for (;;) {
+        if (b->stop_code) {
+            bulk_priv *p = b->priv;
+            tk_input in;
+            if (!p->unsent && tk_walker_next(b->walker, &in)) {
+                p->unsent = 1;
+                tk_input_clear(&in);
+            }
+            return 0;
+        }
+        bulk_job *j = calloc(1, sizeof *j);
+        if (!j)
+            return -1;
+        if (!tk_walker_next(b->walker, &j->in)) {
+            free(j);
+            return 0;
+        }
+        j->seq = b->n_inputs++;
+        if (!bulk_slot_get(b->priv, j->seq)) {
+            tk_input_clear(&j->in);
+            free(j);
+            return -1;
+        }
+        if (j->in.error) {
+            rk_error why;
+            rk_error_clear(&why);
+            why.code = RK_ERR_INPUT;
+            snprintf(why.msg, sizeof why.msg, "%s", j->in.error);
+            int rc = bulk_finish(b, j->seq, j->in.label ? j->in.label : "", NULL, RK_CTL_FAILED,
+                                 &why, NULL, j->in.exit_code, j->in.error);
+            tk_input_clear(&j->in);
+            free(j);
+            if (rc)
+                return -1;
+            bulk_flush(b);
+            continue;
+        }
+        for (size_t i = 0; b->base && i < b->base->n; i++)
+            rk_headers_add(&j->headers, b->base->v[i].name, b->base->v[i].value);
+        rk_headers_add(&j->headers, "Filename", j->in.label);
+        req->path = b->path;
+        req->method = "POST";
+        req->body = j->in.data;
+        req->body_len = j->in.len;
+        req->headers = &j->headers;
+        *token = j;
+        return 1;
+    }
+}
+
+static int bulk_done(void *ud, void *token, rk_response *resp, const rk_error *err)
+{
+    tk_bulk *b = ud;
+    bulk_job *j = token;
+    rk_error why;
+    json_t *reply = NULL;
+    rk_ctl_outcome oc = rk_ctl_classify(b->kind, resp, err, &reply, &why);
+    int code = oc == RK_CTL_FAILED ? tk_exit_for(&why) : 0;
+    /* Every further request would fail the same way: stop issuing them. */
+    if (oc == RK_CTL_FAILED && !b->stop_code &&
+        (why.code == RK_ERR_AUTH || why.code == RK_ERR_CONNECT || why.code == RK_ERR_RESOLVE))
+        b->stop_code = code;
+    int rc = bulk_finish(b, j->seq, j->in.label, resp, oc, &why, reply, code, NULL);
+    json_decref(reply);
+    tk_input_clear(&j->in);
+    rk_headers_clear(&j->headers);
+    free(j);
+    if (rc)
+        return -1;
+    bulk_flush(b);
+    return 0;
+}
+
+int tk_bulk_run(rk_client *c, tk_bulk *b)
+{
+    bulk_priv p;
+    int code = 0;
+    memset(&p, 0, sizeof p);
+    b->priv = &p;
+    if (rk_client_run(c, b->max_requests, bulk_next, bulk_done, b)) {
+        tk_err("internal error while running requests (out of memory?)");
+        code = TK_EX_SOFTWARE;
+    }
+    bulk_flush(b);
+    if (b->prog.on) { /* redraw with the final counts, then clear */
+        b->prog.last = 0;
+        bulk_flush(b);
+    }
+    tk_progress_clear(&b->prog);
+    for (size_t i = 0; i < p.n; i++) {
+        free(p.slots[i].out);
+        free(p.slots[i].errline);
+    }
+    free(p.slots);
+    b->priv = NULL;
+    if (b->stop_code && p.unsent)
+        tk_err("stopped after %zu input%s: the remaining inputs were not sent", b->n_inputs,
+               b->n_inputs == 1 ? "" : "s");
+    return code;
+}
+
+int tk_bulk_exit_code(const tk_bulk *b)
+{
+    size_t ok = b->count[RK_CTL_DONE] + b->count[RK_CTL_ALREADY] + b->count[RK_CTL_SKIPPED];
+    if (b->stop_code)
+        return b->stop_code;
+    if (b->count[RK_CTL_FAILED])
+        return ok ? TK_EX_PARTIAL : b->first_fail_code;
+    if (b->count[RK_CTL_SKIPPED])
+        return TK_EX_SKIPPED;
+    return TK_EX_OK;
 }

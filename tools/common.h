@@ -2,12 +2,14 @@
 #ifndef TK_COMMON_H
 #define TK_COMMON_H
 #include <popt.h>
+#include <stdio.h>
 #include "rspamkit.h"
 
 /* Exit codes (sysexits style), documented in rspamkit(1). */
 enum {
     TK_EX_OK = 0,
     TK_EX_SPAM = 1,        /* --check: at least one message is spam */
+    TK_EX_SKIPPED = 2,     /* learn/fuzzy: the server declined some inputs, none failed */
     TK_EX_PARTIAL = 3,     /* some inputs failed, others succeeded */
     TK_EX_USAGE = 64,
     TK_EX_DATAERR = 65,    /* input is not a mail message, or empty */
@@ -17,7 +19,7 @@ enum {
     TK_EX_IOERR = 74,      /* local read/write error */
     TK_EX_TEMPFAIL = 75,   /* timeout, server-side error (5xx) */
     TK_EX_PROTOCOL = 76,   /* unreadable reply, unexpected HTTP status */
-    TK_EX_NOPERM = 77      /* authentication refused */
+    TK_EX_NOPERM = 77      /* authentication refused; password file open to others */
 };
 
 extern const char *tk_prog;
@@ -26,8 +28,9 @@ extern const char *tk_prog;
 typedef struct tk_conn {
     char *host;
     double timeout, connect_timeout;
-    char *password;          /* -P value (or "" when given without one) */
-    int password_given;
+    char *password;          /* -P value; NULL or "" when given without one */
+    int password_given;      /* -P was on the command line */
+    char *password_file;     /* --password-file */
 } tk_conn;
 
 extern tk_conn tk_conn_opts;
@@ -37,9 +40,96 @@ extern struct poptOption tk_conn_table[];
 int tk_exit_for(const rk_error *err);
 /* "prog: message" on stderr. */
 void tk_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Build the client from tk_conn_opts (password from -P or RSPAMKIT_PASSWORD).
+/*
+ * Call before popt on the tool's argv.  rspamc's -P takes an optional value
+ * and GLib lets it swallow the next word, so `rspamc -P learn_spam f` sends
+ * the password "learn_spam".  Here a -P (or --password) followed by one of
+ * the tool's command `words` (NULL-terminated, matched case-insensitively;
+ * a word ending in ':' matches as a prefix) means "prompt", and the word
+ * stays a command word.  Rewrites argv in place.
+ */
+void tk_password_argv(int argc, char **argv, const char *const *words);
+/*
+ * Call after popt: overwrites the -P value in argv, so that it no longer
+ * shows in ps (popt keeps its own copy).  The window before this call remains,
+ * as the man pages say.
+ */
+void tk_password_hide(int argc, char **argv);
+/*
+ * The password, from the first of: -P VALUE (a value starting with '/' or '.'
+ * names a file, as in rspamc), --password-file FILE, -P without a value (a
+ * prompt on the terminal, echo off), RSPAMKIT_PASSWORD.  A file must not be
+ * accessible to group or others.  NULL when none is given.  On failure
+ * prints the error, sets *code and returns NULL with *failed = 1.
+ * The result is static storage; tk_password_wipe() clears it.
+ */
+const char *tk_password(int *failed, int *code);
+void tk_password_wipe(void);
+/* Build the client from tk_conn_opts (password as tk_password()).
  * Prints the error and returns NULL with *code set on failure. */
 rk_client *tk_client(int default_port, int *code);
+
+/*
+ * Progress line on stderr for bulk work: "\r" + the line, redrawn at most
+ * ten times a second; tk_progress_clear() erases it before other output.
+ */
+typedef struct tk_progress {
+    int on;                  /* show it */
+    int drawn;               /* a line is on the screen */
+    double t0, last;         /* start, last redraw */
+    size_t total;            /* expected inputs, 0 = unknown */
+} tk_progress;
+void tk_progress_start(tk_progress *p, int on, size_t total);
+/* done: finished inputs; `counts` is a short text such as "3 failed". */
+void tk_progress_draw(tk_progress *p, size_t done, const char *counts, int force);
+void tk_progress_clear(tk_progress *p);
+/* Seconds since tk_progress_start (also when not shown). */
+double tk_progress_elapsed(const tk_progress *p);
+/* Format a duration as "1:02:03", "2:03" or "4.1 s". */
+void tk_format_duration(char *buf, size_t len, double secs);
+
+/*
+ * Bulk learn/fuzzy requests: one request per input of a walker, up to
+ * max_requests in flight, output in input order, a progress line, counts per
+ * outcome.  Auth refusal or an unreachable server stops issuing requests.
+ */
+struct tk_walker;
+typedef void (*tk_render_fn)(FILE *f, char **errline, const char *label,
+                             const rk_response *resp, rk_ctl_outcome oc, const rk_error *why,
+                             const json_t *reply);
+typedef struct tk_bulk {
+    /* set by the caller */
+    rk_ctl_kind kind;
+    const char *path;          /* request path, e.g. "/learnspam" */
+    const rk_headers *base;    /* headers of every request; Filename is added */
+    struct tk_walker *walker;
+    int max_requests;
+    tk_progress prog;          /* tk_progress_start()ed by the caller */
+    const char *done_word;     /* "learned", "added", ... for the progress counts */
+    /* Render one finished input: stdout text into f; *errline (malloc'd, no
+     * program name) goes to stderr.  resp is NULL for an input that could not
+     * be read (why->code RK_ERR_INPUT); its errline is the walker's message. */
+    tk_render_fn render;
+    /* results */
+    size_t n_inputs, count[4]; /* count[rk_ctl_outcome] */
+    int first_fail_code;       /* exit code of the first failure */
+    int stop_code;             /* exit code of the failure that stopped the run, or 0 */
+    /* private */
+    void *priv;
+} tk_bulk;
+/* 0, or TK_EX_SOFTWARE after an internal error (printed). */
+int tk_bulk_run(rk_client *c, tk_bulk *b);
+/* 0: all done or already; TK_EX_SKIPPED: some skipped, none failed;
+ * TK_EX_PARTIAL: some failed, some not; else the failure's code. */
+int tk_bulk_exit_code(const tk_bulk *b);
+
+struct tk_walk_opts;
+/*
+ * Count the inputs that the walker will produce from `o` (files in
+ * directories, with the walker's rules; an mbox counts as one), without
+ * reading them.  For the ETA of the progress line; 0 when unknown (stdin).
+ */
+size_t tk_count_inputs(const struct tk_walk_opts *o);
 /* Run popt over argv; prints errors; returns 0 or an exit code. */
 int tk_popt_error(poptContext pc, int rc);
 void tk_print_version(void);

@@ -49,6 +49,7 @@ complete -c rspamkit-scan -s h -l connect -r -d 'Server address list: host[:port
 complete -c rspamkit-scan -s t -l timeout -r -d 'I/O timeout in seconds (0 = none, default 10)'
 complete -c rspamkit-scan -l connect-timeout -r -d 'Connect timeout in seconds (default 5)'
 complete -c rspamkit-scan -s P -l password -r -d 'Controller password (visible to ps; prefer RSPAMKIT_PASSWORD)'
+complete -c rspamkit-scan -l password-file -r -F -d 'Read the controller password from FILE (mode 0600 or stricter)'
 complete -c rspamkit-scan -l key -r -d 'Encrypt with HTTPCrypt to this server public key (or RSPAMKIT_KEY)'
 complete -c rspamkit-scan -s z -l compressed -d 'Compress requests with zstd'
 complete -c rspamkit-scan -s D -l dictionary -r -d 'zstd dictionary (rspamc compatibility: refused, not supported)'

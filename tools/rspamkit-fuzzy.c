@@ -1,0 +1,451 @@
+/* rspamkit-fuzzy: add message hashes to Rspamd's fuzzy storage, or delete them. */
+#include "config.h"
+#include "common.h"
+#include "inputs.h"
+#include "render.h"
+#include "transport_opts.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ options */
+
+static struct {
+    int flag, weight, skip_images, skip_attachments, json, compact, ucl, headers, quiet, verbose;
+    int max_requests, raw, version, progress, no_progress;
+    char *symbol, *files_from, *user_agent, *bind;
+    char **header, **exclude;
+} o = {.max_requests = 8};
+
+static struct poptOption fuzzy_table[] = {
+    {"flag", 'f', POPT_ARG_INT, &o.flag, 0, "Fuzzy list flag, as in the fuzzy_check rule's fuzzy_map",
+     "N"},
+    {"fuzzy-symbol", 'S', POPT_ARG_STRING, &o.symbol, 0,
+     "Fuzzy list by its symbol instead of its flag (Symbol header)", "SYMBOL"},
+    {"weight", 'w', POPT_ARG_INT, &o.weight, 0, "Weight of the added hashes (server default 1)",
+     "N"},
+    {"skip-images", 0, POPT_ARG_NONE, &o.skip_images, 0, "Do not hash images", NULL},
+    {"skip-attachments", 0, POPT_ARG_NONE, &o.skip_attachments, 0, "Do not hash attachments",
+     NULL},
+    {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},
+    {"files-from", 0, POPT_ARG_STRING, &o.files_from, 0, "Read input paths from FILE (- = stdin)",
+     "FILE"},
+    {"exclude", 0, POPT_ARG_ARGV, &o.exclude, 0,
+     "Skip directory entries matching GLOB (repeatable)", "GLOB"},
+    {"json", 'j', POPT_ARG_NONE, &o.json, 0, "JSON output, one value per input", NULL},
+    {"compact", 0, POPT_ARG_NONE, &o.compact, 0, "Compact JSON output (rspamc words)", NULL},
+    {"ucl", 0, POPT_ARG_NONE, &o.ucl, 0, "UCL output (rspamc words)", NULL},
+    {"headers", 0, POPT_ARG_NONE, &o.headers, 0, "Print the reply's HTTP headers (rspamc words)",
+     NULL},
+    {"quiet", 'q', POPT_ARG_NONE, &o.quiet, 0,
+     "Print only inputs that were skipped or failed, and no summary", NULL},
+    {"verbose", 'v', POPT_ARG_NONE, &o.verbose, 0,
+     "Print the hashes, and the summary even for one input", NULL},
+    {"progress", 0, POPT_ARG_NONE, &o.progress, 0,
+     "Show the progress line even when stderr is not a terminal", NULL},
+    {"no-progress", 0, POPT_ARG_NONE, &o.no_progress, 0, "Never show the progress line", NULL},
+    {"raw", 0, POPT_ARG_NONE, &o.raw, 0, "Inputs are not mail: send them anyway (Raw: yes)", NULL},
+    {"header", 0, POPT_ARG_ARGV, &o.header, 0, "Extra request header NAME:VALUE (repeatable)",
+     "HEADER"},
+    {"user-agent", 'U', POPT_ARG_STRING, &o.user_agent, 0, "User-Agent header (default rspamkit)",
+     "UA"},
+    {"bind", 'b', POPT_ARG_STRING, &o.bind, 0, "Accepted for rspamc compatibility, ignored", "IP"},
+    {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
+    POPT_AUTOHELP POPT_TABLEEND};
+
+static const char *const words[] = {"add", "del", "delhash", "fuzzy_add", "fuzzy_del",
+                                    "fuzzy_delhash", NULL};
+
+/* Files a mail store keeps next to the messages (Dovecot, Courier). */
+static const char *const store_files[] = {
+    "*/dovecot.index*", "*/dovecot-uidlist", "*/dovecot-keywords", "*/dovecot-uidvalidity*",
+    "*/dovecot.list.index*", "*/dovecot.mailbox.log", "*/subscriptions", "*/maildirfolder",
+    "*/courierimap*", NULL};
+
+#define HASH_HEX 128 /* a fuzzy hash: 64 bytes (rspamd_cryptobox_HASHBYTES) in hex */
+
+/* ------------------------------------------------------------ output */
+
+static struct {
+    int compat;        /* invoked with an rspamc word: rspamc's output */
+    int del;           /* del / delhash */
+    tk_outfmt fmt;
+} st;
+
+static char *line_of(const char *label, const char *prefix, const char *msg)
+{
+    char *l = NULL;
+    if (asprintf(&l, "%s: %s%s", label, prefix, msg) < 0)
+        l = NULL;
+    return l;
+}
+
+static const char *done_word(void) { return st.del ? "deleted" : "added"; }
+
+/* Native --json: one object per input (label NULL for delhash). */
+static void native_json(FILE *f, const char *label, const rk_response *resp, rk_ctl_outcome oc,
+                        const rk_error *why, const json_t *reply)
+{
+    json_t *v = json_object();
+    if (label)
+        json_object_set_new(v, "filename", json_string(label));
+    json_object_set_new(v, "outcome", json_string(oc == RK_CTL_DONE      ? done_word()
+                                                  : oc == RK_CTL_SKIPPED ? "skipped"
+                                                                         : "failed"));
+    json_object_set_new(v, "status", why->http_status ? json_integer(why->http_status) : json_null());
+    json_t *h = json_object_get(reply, "hashes");
+    json_object_set_new(v, "hashes", json_is_array(h) ? json_deep_copy(h) : json_array());
+    if (oc != RK_CTL_DONE)
+        json_object_set_new(v, "message", json_string(why->msg));
+    json_object_set_new(v, "time", json_real(resp ? resp->elapsed : 0));
+    char *js = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    if (js) {
+        fprintf(f, "%s\n", js);
+        free(js);
+    }
+    json_decref(v);
+}
+
+static void render(FILE *f, char **errline, const char *label, const rk_response *resp,
+                   rk_ctl_outcome oc, const rk_error *why, const json_t *reply)
+{
+    double t = resp ? resp->elapsed : 0;
+    if (st.compat) {
+        if (oc != RK_CTL_FAILED) {
+            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
+                fprintf(f, "Results for file: %s%s%s (", tk_bold(), label, tk_reset());
+                tk_print_time(f, t);
+                fputs(" seconds)\n", f);
+            }
+            if (o.headers && resp)
+                tk_print_headers(f, resp);
+            tk_dump_reply(f, reply, st.fmt == TK_OUT_TEXT ? TK_OUT_UCL : st.fmt, label, t);
+            if (oc == RK_CTL_SKIPPED)
+                *errline = line_of(label, "nothing stored, skipped by the server: ", why->msg);
+        } else {
+            if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
+                tk_dump_error(f, st.fmt, label, why->msg);
+            *errline = line_of(label, "", why->msg);
+        }
+        return;
+    }
+    if (o.json) {
+        native_json(f, label, resp, oc, why, reply);
+        if (oc == RK_CTL_FAILED)
+            *errline = line_of(label, "", why->msg);
+        return;
+    }
+    json_t *h = json_object_get(reply, "hashes");
+    size_t nh = json_array_size(h);
+    switch (oc) {
+    case RK_CTL_DONE:
+    case RK_CTL_ALREADY:
+        if (!o.quiet) {
+            fprintf(f, "%s: %s (%zu hash%s)\n", label, done_word(), nh, nh == 1 ? "" : "es");
+            for (size_t i = 0; o.verbose && i < nh; i++)
+                fprintf(f, "  %s\n", json_string_value(json_array_get(h, i)));
+        }
+        break;
+    case RK_CTL_SKIPPED:
+        fprintf(f, "%s: skipped by the server: %s\n", label, why->msg);
+        break;
+    case RK_CTL_FAILED:
+        *errline = line_of(label, "", why->msg);
+        break;
+    }
+}
+
+/* ------------------------------------------------------------ delhash */
+
+static int valid_hash(const char *h)
+{
+    size_t n = 0;
+    for (; h[n]; n++)
+        if (!isxdigit((unsigned char)h[n]))
+            return 0;
+    return n == HASH_HEX;
+}
+
+/* Hashes from the arguments, or whitespace-separated from stdin for "-". */
+static int collect_hashes(const char **args, size_t n, char ***out, size_t *n_out)
+{
+    size_t cap = 16, k = 0;
+    char **v = malloc(cap * sizeof *v);
+    int bad = 0;
+    if (!v)
+        return TK_EX_SOFTWARE;
+    for (size_t i = 0; i < n; i++) {
+        char word[512];
+        FILE *in = strcmp(args[i], "-") == 0 ? stdin : NULL;
+        const char *one = in ? NULL : args[i];
+        for (;;) {
+            if (in) {
+                if (fscanf(in, "%511s", word) != 1)
+                    break;
+                one = word;
+            }
+            if (!valid_hash(one)) {
+                tk_err("'%.140s' is not a fuzzy hash (%d hex digits, as fuzzy add prints them)",
+                       one, HASH_HEX);
+                bad = 1;
+            } else {
+                if (k == cap) {
+                    char **nv = realloc(v, (cap *= 2) * sizeof *v);
+                    if (!nv)
+                        return TK_EX_SOFTWARE;
+                    v = nv;
+                }
+                v[k] = strdup(one);
+                for (char *p = v[k]; p && *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+                k++;
+            }
+            if (!in)
+                break;
+        }
+    }
+    *out = v;
+    *n_out = k;
+    if (bad)
+        return TK_EX_USAGE;
+    if (!k) {
+        tk_err("delhash needs at least one hash");
+        return TK_EX_USAGE;
+    }
+    return 0;
+}
+
+static int run_delhash(rk_client *client, rk_headers *base, const char **args, size_t n)
+{
+    char **hashes = NULL;
+    size_t nh = 0;
+    int code = collect_hashes(args, n, &hashes, &nh);
+    if (code)
+        goto done;
+    for (size_t i = 0; i < nh; i++)
+        rk_headers_add(base, "Hash", hashes[i]);
+    rk_headers_add(base, "Filename", "hashes");
+    rk_request req = {.path = "/fuzzydelhash", .method = "GET", .headers = base};
+    rk_response resp;
+    rk_error err, why;
+    memset(&resp, 0, sizeof resp);
+    rk_error_clear(&err);
+    rk_client_request(client, &req, &resp, &err);
+    json_t *reply = NULL;
+    rk_ctl_outcome oc = rk_ctl_classify(RK_CTL_FUZZY, &resp, &err, &reply, &why);
+    if (st.compat) {
+        if (oc != RK_CTL_FAILED) {
+            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
+                printf("Results for command: %sfuzzy_delhash%s (", tk_bold(), tk_reset());
+                tk_print_time(stdout, resp.elapsed);
+                fputs(" seconds)\n", stdout);
+            }
+            if (o.headers)
+                tk_print_headers(stdout, &resp);
+            tk_dump_reply(stdout, reply, st.fmt == TK_OUT_TEXT ? TK_OUT_UCL : st.fmt, NULL,
+                          resp.elapsed);
+        } else if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL) {
+            tk_dump_error(stdout, st.fmt, "hashes", why.msg);
+        }
+    } else if (o.json) {
+        native_json(stdout, NULL, &resp, oc, &why, reply);
+    } else if (oc == RK_CTL_DONE && !o.quiet) {
+        json_t *h = json_object_get(reply, "hashes");
+        for (size_t i = 0; i < json_array_size(h); i++)
+            printf("%s: deleted\n", json_string_value(json_array_get(h, i)));
+    }
+    if (oc == RK_CTL_FAILED)
+        tk_err("%s", why.msg);
+    else if (oc == RK_CTL_SKIPPED)
+        tk_err("nothing deleted, skipped by the server: %s", why.msg);
+    else if (json_array_size(json_object_get(reply, "hashes")) < nh)
+        tk_err("the server deleted %zu of %zu hashes",
+               json_array_size(json_object_get(reply, "hashes")), nh);
+    code = oc == RK_CTL_FAILED    ? tk_exit_for(&why)
+           : oc == RK_CTL_SKIPPED ? TK_EX_SKIPPED
+                                  : TK_EX_OK;
+    json_decref(reply);
+    rk_response_clear(&resp);
+done:
+    for (size_t i = 0; i < nh; i++)
+        free(hashes[i]);
+    free(hashes);
+    return code;
+}
+
+/* ------------------------------------------------------------ main */
+
+static void print_summary(const tk_bulk *b, double secs)
+{
+    char dur[32];
+    tk_format_duration(dur, sizeof dur, secs);
+    fprintf(stderr, "Summary: %zu %s, %zu skipped by the server, %zu failed; %zu input%s in %s (%.1f/s)\n",
+            b->count[RK_CTL_DONE] + b->count[RK_CTL_ALREADY], done_word(),
+            b->count[RK_CTL_SKIPPED], b->count[RK_CTL_FAILED], b->n_inputs,
+            b->n_inputs == 1 ? "" : "s", dur, secs > 0 ? (double)b->n_inputs / secs : 0.0);
+}
+
+static int usage_error(poptContext pc, const char *msg)
+{
+    tk_err("%s", msg);
+    poptFreeContext(pc);
+    return TK_EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    tk_prog = "rspamkit-fuzzy";
+    signal(SIGPIPE, SIG_IGN);
+    tk_password_argv(argc, argv, words);
+    poptContext pc = poptGetContext("rspamkit-fuzzy", argc, (const char **)argv, fuzzy_table, 0);
+    poptSetOtherOptionHelp(pc, "[OPTION...] add|del [FILE|DIR...]\n"
+                               "       rspamkit-fuzzy [OPTION...] delhash HASH...\n"
+                               "       (also rspamc's fuzzy_add, fuzzy_del, fuzzy_delhash)");
+    int rc;
+    while ((rc = poptGetNextOpt(pc)) > 0)
+        ;
+    if (rc < -1) {
+        int code = tk_popt_error(pc, rc);
+        poptFreeContext(pc);
+        return code;
+    }
+    tk_password_hide(argc, argv);
+    if (o.version) {
+        tk_print_version();
+        poptFreeContext(pc);
+        return 0;
+    }
+    const char **rest = poptGetArgs(pc);
+    size_t n_rest = 0;
+    while (rest && rest[n_rest])
+        n_rest++;
+    if (!n_rest)
+        return usage_error(pc, "say what to do: add, del or delhash (or fuzzy_add, fuzzy_del, "
+                               "fuzzy_delhash)");
+    const char *cmd = rest[0];
+    if (strncasecmp(cmd, "fuzzy_", 6) == 0) {
+        st.compat = 1;
+        cmd += 6;
+    }
+    int delhash = strcasecmp(cmd, "delhash") == 0;
+    st.del = delhash || strcasecmp(cmd, "del") == 0;
+    if (!delhash && !st.del && strcasecmp(cmd, "add") != 0) {
+        tk_err("unknown command '%s': use add, del or delhash", rest[0]);
+        poptFreeContext(pc);
+        return TK_EX_USAGE;
+    }
+    rest++;
+    n_rest--;
+    if (!o.flag && !o.symbol)
+        return usage_error(pc, "say which fuzzy list: -f FLAG or -S SYMBOL (the server refuses "
+                               "a request without one: \"Unknown or missing flag\")");
+    if (o.max_requests < 1)
+        return usage_error(pc, "-n/--max-requests must be at least 1");
+    if (tk_transport_opts.local_file)
+        return usage_error(pc, "--local-file: the controller hashes only the request body");
+    if ((o.compact || o.ucl || o.headers) && !st.compat)
+        return usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
+                               "fuzzy_add, fuzzy_del, fuzzy_delhash; use --json");
+    if (delhash && (o.files_from || o.exclude))
+        return usage_error(pc, "delhash takes hashes, not files: --files-from and --exclude "
+                               "do not apply");
+
+    tk_color_init();
+    st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
+    size_t n_hdr = 0, n_excl = 0;
+    while (o.header && o.header[n_hdr])
+        n_hdr++;
+    while (o.exclude && o.exclude[n_excl])
+        n_excl++;
+    size_t n_store = sizeof store_files / sizeof *store_files - 1;
+    const char **excl = calloc(n_excl + n_store + 1, sizeof *excl);
+    if (!excl)
+        return TK_EX_SOFTWARE;
+    for (size_t i = 0; i < n_excl; i++)
+        excl[i] = o.exclude[i];
+    for (size_t i = 0; i < n_store; i++)
+        excl[n_excl + i] = store_files[i];
+
+    rk_msg_opts mo = {
+        .user_agent = o.user_agent, .fuzzy_symbol = o.symbol, .flag = o.flag,
+        .weight = st.del ? 0 : o.weight, .raw = o.raw, .skip_images = o.skip_images,
+        .skip_attachments = o.skip_attachments, .extra = (const char *const *)o.header,
+        .n_extra = n_hdr,
+    };
+    int code = 0;
+    rk_error err;
+    rk_error_clear(&err);
+    rk_client *client = NULL;
+    rk_headers base = {0};
+    tk_walker *walker = NULL;
+    if (rk_msg_opts_headers(&mo, &base, &err)) {
+        tk_err("%s", err.msg);
+        code = tk_exit_for(&err);
+        goto out;
+    }
+    if (delhash) {
+        /* Check the hashes before asking for a password. */
+        char **hs = NULL;
+        size_t nh = 0;
+        int c = n_rest == 1 && strcmp(rest[0], "-") == 0 ? 0 : collect_hashes(rest, n_rest, &hs, &nh);
+        for (size_t i = 0; i < nh; i++)
+            free(hs[i]);
+        free(hs);
+        if (c) {
+            code = c;
+            goto out;
+        }
+    }
+    client = tk_client(RK_CONTROLLER_PORT, &code);
+    if (!client)
+        goto out;
+    if (delhash) {
+        code = run_delhash(client, &base, rest, n_rest);
+        goto flush;
+    }
+    tk_walk_opts wo = {
+        .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
+        .exclude = excl, .n_exclude = n_excl + n_store, .raw = o.raw, .split_mbox = 1,
+    };
+    tk_bulk b = {
+        .kind = RK_CTL_FUZZY, .path = st.del ? "/fuzzydel" : "/fuzzyadd", .base = &base,
+        .max_requests = o.max_requests, .done_word = done_word(), .render = render,
+    };
+    int show = !o.no_progress && (o.progress || isatty(STDERR_FILENO));
+    size_t total = show ? tk_count_inputs(&wo) : 0;
+    tk_progress_start(&b.prog, show && (total != 1 || o.progress), total);
+    walker = b.walker = tk_walker_new(&wo);
+    if (!walker) {
+        code = TK_EX_SOFTWARE;
+        goto out;
+    }
+    code = tk_bulk_run(client, &b);
+    double secs = tk_progress_elapsed(&b.prog);
+    int tty = isatty(STDERR_FILENO);
+    if (!o.quiet && (o.verbose || (b.n_inputs > 1 && (tty || (!st.compat && !o.json)))))
+        print_summary(&b, secs);
+    if (!code)
+        code = tk_bulk_exit_code(&b);
+flush:
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            tk_err("error writing output: %s", strerror(errno));
+        if (!code)
+            code = TK_EX_IOERR;
+    }
+out:
+    tk_walker_free(walker);
+    rk_client_free(client);
+    free(excl);
+    rk_headers_clear(&base);
+    poptFreeContext(pc);
+    return code;
+}

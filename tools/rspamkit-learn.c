@@ -1,0 +1,328 @@
+/* rspamkit-learn: train Rspamd's Bayes classifier in bulk, with honest outcomes. */
+#include "config.h"
+#include "common.h"
+#include "inputs.h"
+#include "render.h"
+#include "transport_opts.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ options */
+
+static struct {
+    int spam, ham, json, compact, ucl, headers, quiet, verbose, max_requests, raw, version;
+    int progress, no_progress, pass_all;
+    char *cls, *classifier, *files_from, *ip, *from, *helo, *hostname, *user, *deliver;
+    char *user_agent, *bind;
+    char **rcpt, **header, **exclude;
+} o = {.max_requests = 8};
+
+static struct poptOption learn_table[] = {
+    {"spam", 0, POPT_ARG_NONE, &o.spam, 0, "Learn the messages as spam (/learnspam)", NULL},
+    {"ham", 0, POPT_ARG_NONE, &o.ham, 0, "Learn the messages as ham (/learnham)", NULL},
+    {"class", 0, POPT_ARG_STRING, &o.cls, 0,
+     "Learn the messages as class NAME (/learnclass, Rspamd 4.0 and later)", "NAME"},
+    {"classifier", 'c', POPT_ARG_STRING, &o.classifier, 0,
+     "Bayes classifier to train (Classifier header)", "NAME"},
+    {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},
+    {"files-from", 0, POPT_ARG_STRING, &o.files_from, 0, "Read input paths from FILE (- = stdin)",
+     "FILE"},
+    {"exclude", 0, POPT_ARG_ARGV, &o.exclude, 0,
+     "Skip directory entries matching GLOB (repeatable)", "GLOB"},
+    {"json", 'j', POPT_ARG_NONE, &o.json, 0, "JSON output, one value per input", NULL},
+    {"compact", 0, POPT_ARG_NONE, &o.compact, 0, "Compact JSON output (rspamc words)", NULL},
+    {"ucl", 0, POPT_ARG_NONE, &o.ucl, 0, "UCL output (rspamc words)", NULL},
+    {"headers", 0, POPT_ARG_NONE, &o.headers, 0, "Print the reply's HTTP headers (rspamc words)",
+     NULL},
+    {"quiet", 'q', POPT_ARG_NONE, &o.quiet, 0,
+     "Print only inputs that were not learned, and no summary", NULL},
+    {"verbose", 'v', POPT_ARG_NONE, &o.verbose, 0, "Print the summary even for one input", NULL},
+    {"progress", 0, POPT_ARG_NONE, &o.progress, 0,
+     "Show the progress line even when stderr is not a terminal", NULL},
+    {"no-progress", 0, POPT_ARG_NONE, &o.no_progress, 0, "Never show the progress line", NULL},
+    {"raw", 0, POPT_ARG_NONE, &o.raw, 0, "Inputs are not mail: send them anyway (Raw: yes)", NULL},
+    {"ip", 'i', POPT_ARG_STRING, &o.ip, 0, "Emulate that the messages came from IP", "IP"},
+    {"from", 'F', POPT_ARG_STRING, &o.from, 0, "SMTP MAIL FROM address", "ADDR"},
+    {"rcpt", 'r', POPT_ARG_ARGV, &o.rcpt, 0, "SMTP RCPT TO address (repeatable)", "ADDR"},
+    {"helo", 0, POPT_ARG_STRING, &o.helo, 0, "SMTP HELO name", "NAME"},
+    {"hostname", 0, POPT_ARG_STRING, &o.hostname, 0, "Resolved hostname of the SMTP client",
+     "NAME"},
+    {"user", 'u', POPT_ARG_STRING, &o.user, 0, "Authenticated user (per-user statistics)", "USER"},
+    {"deliver", 'd', POPT_ARG_STRING, &o.deliver, 0,
+     "Recipient mailbox (Deliver-To, per-user statistics)", "USER"},
+    {"header", 0, POPT_ARG_ARGV, &o.header, 0, "Extra request header NAME:VALUE (repeatable)",
+     "HEADER"},
+    {"user-agent", 'U', POPT_ARG_STRING, &o.user_agent, 0, "User-Agent header (default rspamkit)",
+     "UA"},
+    {"pass-all", 'p', POPT_ARG_NONE, &o.pass_all, 0, "Accepted for rspamc compatibility", NULL},
+    {"bind", 'b', POPT_ARG_STRING, &o.bind, 0, "Accepted for rspamc compatibility, ignored", "IP"},
+    {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
+    POPT_AUTOHELP POPT_TABLEEND};
+
+/* rspamc's command words, and ours. */
+static const char *const words[] = {"learn_spam", "learn_ham", "learn_class:", NULL};
+
+/* Files a mail store keeps next to the messages (Dovecot, Courier). */
+static const char *const store_files[] = {
+    "*/dovecot.index*", "*/dovecot-uidlist", "*/dovecot-keywords", "*/dovecot-uidvalidity*",
+    "*/dovecot.list.index*", "*/dovecot.mailbox.log", "*/subscriptions", "*/maildirfolder",
+    "*/courierimap*", NULL};
+
+/* ------------------------------------------------------------ output */
+
+static struct {
+    int compat;            /* invoked with an rspamc word: rspamc's output */
+    const char *cls_name;  /* class for messages: "spam", "ham" or the --class name */
+    const char *path;
+    tk_outfmt fmt;
+} st;
+
+static const char *json_outcome(rk_ctl_outcome oc)
+{
+    static const char *const n[] = {"learned", "already_learned", "skipped", "failed"};
+    return n[oc];
+}
+
+static char *line_of(const char *label, const char *prefix, const char *msg)
+{
+    char *l = NULL;
+    if (asprintf(&l, "%s: %s%s", label, prefix, msg) < 0)
+        l = NULL;
+    return l;
+}
+
+static void render(FILE *f, char **errline, const char *label, const rk_response *resp,
+                   rk_ctl_outcome oc, const rk_error *why, const json_t *reply)
+{
+    double t = resp ? resp->elapsed : 0;
+    rk_error hint;
+    if (oc == RK_CTL_FAILED && resp && resp->status == 404 && strcmp(st.path, "/learnclass") == 0 &&
+        resp->reason && strcasecmp(resp->reason, "Not found") == 0) {
+        hint = *why;
+        snprintf(hint.msg, sizeof hint.msg,
+                 "the server has no /learnclass (Rspamd before 4.0): use --spam or --ham, "
+                 "and -c for another classifier");
+        why = &hint;
+    }
+    if (st.compat) {
+        /* rspamc: any 2xx reply is dumped (UCL in text mode: rspamc has no
+         * text renderer for learn replies); errors go to stderr. */
+        if (oc != RK_CTL_FAILED) {
+            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
+                fprintf(f, "Results for file: %s%s%s (", tk_bold(), label, tk_reset());
+                tk_print_time(f, t);
+                fputs(" seconds)\n", f);
+            }
+            if (o.headers && resp)
+                tk_print_headers(f, resp);
+            tk_dump_reply(f, reply, st.fmt == TK_OUT_TEXT ? TK_OUT_UCL : st.fmt, label, t);
+            if (oc == RK_CTL_SKIPPED)
+                *errline = line_of(label, "not learned, skipped by the server: ", why->msg);
+        } else {
+            if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
+                tk_dump_error(f, st.fmt, label, why->msg);
+            *errline = line_of(label, "", why->msg);
+        }
+    } else if (o.json) {
+        json_t *v = json_object();
+        json_object_set_new(v, "filename", json_string(label));
+        json_object_set_new(v, "outcome", json_string(json_outcome(oc)));
+        json_object_set_new(v, "class", json_string(st.cls_name));
+        json_object_set_new(v, "status",
+                            why->http_status ? json_integer(why->http_status) : json_null());
+        if (oc != RK_CTL_DONE)
+            json_object_set_new(v, "message", json_string(why->msg));
+        json_object_set_new(v, "time", json_real(t));
+        char *js = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        if (js) {
+            fprintf(f, "%s\n", js);
+            free(js);
+        }
+        json_decref(v);
+        if (oc == RK_CTL_FAILED)
+            *errline = line_of(label, "", why->msg);
+    } else {
+        switch (oc) {
+        case RK_CTL_DONE:
+            if (!o.quiet)
+                fprintf(f, "%s: learned as %s\n", label, st.cls_name);
+            break;
+        case RK_CTL_ALREADY:
+            if (!o.quiet)
+                fprintf(f, "%s: already learned (%s)\n", label, why->msg);
+            break;
+        case RK_CTL_SKIPPED:
+            fprintf(f, "%s: skipped by the server: %s\n", label, why->msg);
+            break;
+        case RK_CTL_FAILED:
+            *errline = line_of(label, "", why->msg);
+            break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ main */
+
+static void print_summary(const tk_bulk *b, double secs)
+{
+    char dur[32];
+    tk_format_duration(dur, sizeof dur, secs);
+    fprintf(stderr,
+            "Summary: %zu learned, %zu already learned, %zu skipped by the server, %zu failed; "
+            "%zu input%s in %s (%.1f/s)\n",
+            b->count[RK_CTL_DONE], b->count[RK_CTL_ALREADY], b->count[RK_CTL_SKIPPED],
+            b->count[RK_CTL_FAILED], b->n_inputs, b->n_inputs == 1 ? "" : "s", dur,
+            secs > 0 ? (double)b->n_inputs / secs : 0.0);
+}
+
+static int usage_error(poptContext pc, const char *msg)
+{
+    tk_err("%s", msg);
+    poptFreeContext(pc);
+    return TK_EX_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    tk_prog = "rspamkit-learn";
+    signal(SIGPIPE, SIG_IGN);
+    tk_password_argv(argc, argv, words);
+    poptContext pc = poptGetContext("rspamkit-learn", argc, (const char **)argv, learn_table, 0);
+    poptSetOtherOptionHelp(pc, "[OPTION...] --spam|--ham|--class NAME [FILE|DIR...]\n"
+                               "       rspamkit-learn [OPTION...] learn_spam|learn_ham [FILE|DIR...]");
+    int rc;
+    while ((rc = poptGetNextOpt(pc)) > 0)
+        ;
+    if (rc < -1) {
+        int code = tk_popt_error(pc, rc);
+        poptFreeContext(pc);
+        return code;
+    }
+    tk_password_hide(argc, argv);
+    if (o.version) {
+        tk_print_version();
+        poptFreeContext(pc);
+        return 0;
+    }
+    const char **rest = poptGetArgs(pc);
+    size_t n_rest = 0;
+    while (rest && rest[n_rest])
+        n_rest++;
+
+    /* The class: one of --spam, --ham, --class, or an rspamc word first. */
+    int n_cls = !!o.spam + !!o.ham + !!o.cls;
+    if (n_rest && (strcasecmp(rest[0], "learn_spam") == 0 || strcasecmp(rest[0], "learn_ham") == 0 ||
+                   strncasecmp(rest[0], "learn_class:", 12) == 0)) {
+        st.compat = 1;
+        n_cls++;
+        if (strcasecmp(rest[0], "learn_spam") == 0)
+            o.spam = 1;
+        else if (strcasecmp(rest[0], "learn_ham") == 0)
+            o.ham = 1;
+        else
+            o.cls = (char *)rest[0] + 12;
+        rest++;
+        n_rest--;
+    }
+    if (n_cls == 0)
+        return usage_error(pc, "say what to learn: --spam, --ham or --class NAME "
+                               "(or the rspamc words learn_spam, learn_ham)");
+    if (n_cls > 1)
+        return usage_error(pc, "give only one of --spam, --ham, --class NAME, learn_spam, learn_ham");
+    if (o.cls && !*o.cls)
+        return usage_error(pc, "--class needs a class name");
+    if (o.max_requests < 1)
+        return usage_error(pc, "-n/--max-requests must be at least 1");
+    if (tk_transport_opts.local_file)
+        return usage_error(pc, "--local-file: the controller learns only from the request body");
+    if ((o.compact || o.ucl || o.headers) && !st.compat)
+        return usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
+                               "learn_spam/learn_ham; use --json");
+    st.path = o.spam ? "/learnspam" : o.ham ? "/learnham" : "/learnclass";
+    st.cls_name = o.spam ? "spam" : o.ham ? "ham" : o.cls;
+
+    tk_color_init();
+    st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
+    size_t n_rcpt = 0, n_hdr = 0, n_excl = 0;
+    while (o.rcpt && o.rcpt[n_rcpt])
+        n_rcpt++;
+    while (o.header && o.header[n_hdr])
+        n_hdr++;
+    while (o.exclude && o.exclude[n_excl])
+        n_excl++;
+    /* The user's excludes, then the mail-store files. */
+    size_t n_store = sizeof store_files / sizeof *store_files - 1;
+    const char **excl = calloc(n_excl + n_store + 1, sizeof *excl);
+    if (!excl)
+        return TK_EX_SOFTWARE;
+    for (size_t i = 0; i < n_excl; i++)
+        excl[i] = o.exclude[i];
+    for (size_t i = 0; i < n_store; i++)
+        excl[n_excl + i] = store_files[i];
+
+    rk_msg_opts mo = {
+        .ip = o.ip, .from = o.from, .helo = o.helo, .hostname = o.hostname, .user = o.user,
+        .deliver_to = o.deliver, .rcpt = (const char *const *)o.rcpt, .n_rcpt = n_rcpt,
+        .user_agent = o.user_agent, .classifier = o.classifier, .raw = o.raw,
+        .pass_all = o.pass_all, .extra = (const char *const *)o.header, .n_extra = n_hdr,
+    };
+    int code = 0;
+    rk_error err;
+    rk_error_clear(&err);
+    rk_client *client = NULL;
+    rk_headers base = {0};
+    tk_walker *walker = NULL;
+    if (rk_msg_opts_headers(&mo, &base, &err) ||
+        (o.cls && !o.spam && !o.ham && rk_headers_add(&base, "Class", o.cls))) {
+        tk_err("%s", err.msg[0] ? err.msg : "out of memory");
+        code = err.code ? tk_exit_for(&err) : TK_EX_SOFTWARE;
+        goto out;
+    }
+    client = tk_client(RK_CONTROLLER_PORT, &code);
+    if (!client)
+        goto out;
+    tk_walk_opts wo = {
+        .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
+        .exclude = excl, .n_exclude = n_excl + n_store, .raw = o.raw, .split_mbox = 1,
+    };
+    tk_bulk b = {
+        .kind = RK_CTL_LEARN, .path = st.path, .base = &base, .max_requests = o.max_requests,
+        .done_word = "learned", .render = render,
+    };
+    int show = !o.no_progress && (o.progress || isatty(STDERR_FILENO));
+    size_t total = show ? tk_count_inputs(&wo) : 0;
+    tk_progress_start(&b.prog, show && (total != 1 || o.progress), total);
+    walker = b.walker = tk_walker_new(&wo);
+    if (!walker) {
+        code = TK_EX_SOFTWARE;
+        goto out;
+    }
+    code = tk_bulk_run(client, &b);
+    double secs = tk_progress_elapsed(&b.prog);
+    int tty = isatty(STDERR_FILENO);
+    if (!o.quiet && (o.verbose || (b.n_inputs > 1 && (tty || (!st.compat && !o.json)))))
+        print_summary(&b, secs);
+    if (!code)
+        code = tk_bulk_exit_code(&b);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (errno != EPIPE)
+            tk_err("error writing output: %s", strerror(errno));
+        if (!code)
+            code = TK_EX_IOERR;
+    }
+out:
+    tk_walker_free(walker);
+    rk_client_free(client);
+    free(excl);
+    rk_headers_clear(&base);
+    poptFreeContext(pc);
+    return code;
+}
