@@ -297,6 +297,14 @@ pwfile() {
     [ "$status" -eq 65 ]
     run --separate-stderr rspamkit-pw < <(head -c 9000 /dev/zero | tr '\0' a)
     [ "$status" -eq 65 ] && [[ $stderr == *"longer than 8191 bytes" ]]
+    # files: 8191 bytes and a CRLF pass; one byte more, or anything after, does not
+    f=$(pwfile "$(head -c 8191 /dev/zero | tr '\0' a)")
+    printf '\r\n' >> "$f"
+    run rspamkit-pw -t pbkdf2 --password-file "$f"
+    [ "$status" -eq 0 ]
+    printf 'b' >> "$f"
+    run --separate-stderr rspamkit-pw -t pbkdf2 --password-file "$f"
+    [ "$status" -eq 65 ] && [ "$stderr" = "rspamkit-pw: $f is longer than 8191 bytes" ]
 }
 
 @test "--password-env: the variable's value; unset exits 66" {

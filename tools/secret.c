@@ -84,22 +84,27 @@ secret_status secret_from_file(secret *s, const char *path)
                     "%s is accessible to group or others (mode %04o): chmod 600 it",
                     path, (unsigned)(st.st_mode & 07777));
     }
+    ssize_t r;
+    char more;
     for (;;) {   /* read until EOF or the buffer is full */
-        ssize_t r = read(fd, s->buf + s->len, sizeof s->buf - 1 - s->len);
+        r = read(fd, s->buf + s->len, sizeof s->buf - 1 - s->len);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            return fail(s, SECRET_NOINPUT, "cannot read %s: %s", path, strerror(e));
-        }
-        s->len += (size_t)r;
-        if (r == 0 || s->len == sizeof s->buf - 1)
+        if (r <= 0)
             break;
+        s->len += (size_t)r;
+        if (s->len == sizeof s->buf - 1) {   /* full: is there more? */
+            while ((r = read(fd, &more, 1)) < 0 && errno == EINTR)
+                ;
+            break;
+        }
     }
+    int e = errno;
     close(fd);
+    if (r < 0)
+        return fail(s, SECRET_NOINPUT, "cannot read %s: %s", path, strerror(e));
     chomp(s);
-    if (s->len > SECRET_MAX)
+    if (r > 0 || s->len > SECRET_MAX)
         return too_long(s, path);
     return SECRET_OK;
 }
