@@ -160,17 +160,18 @@ secret_status secret_from_stdin(secret *s)
 
 static void on_signal(int sig) { caught = sig; }
 static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define N_TTY_SIGNALS (sizeof tty_signals / sizeof tty_signals[0])
 
 /* One prompt and answer with echo off. 0, or -1 with errno. */
 static int tty_ask(int fd, const char *prompt, secret *s, int *got)
 {
     struct termios saved, quiet;
-    struct sigaction sa = { .sa_handler = on_signal }, old[4];
+    struct sigaction sa = { .sa_handler = on_signal }, old[N_TTY_SIGNALS];
     int have_tc = tcgetattr(fd, &saved) == 0, r, e;
 
     caught = 0;
     sigemptyset(&sa.sa_mask);   /* no SA_RESTART: a signal interrupts read() */
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < N_TTY_SIGNALS; i++) {
         sigaction(tty_signals[i], &sa, &old[i]);
         if (old[i].sa_handler == SIG_IGN)   /* leave ignored signals ignored */
             sigaction(tty_signals[i], &old[i], NULL);
@@ -188,7 +189,7 @@ static int tty_ask(int fd, const char *prompt, secret *s, int *got)
     e = errno;
     if (have_tc)
         tcsetattr(fd, TCSANOW, &saved);
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < N_TTY_SIGNALS; i++)
         sigaction(tty_signals[i], &old[i], NULL);
     if (caught) {
         secret_clear(s);
