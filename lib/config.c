@@ -1,8 +1,17 @@
-/* The toolkit's own configuration file, rspamkit.conf(5). */
+/* The toolkit's own configuration file, rspamkit.conf(5): UCL read with the
+ * same parser as Rspamd's configuration, system file then user file. */
 #include "ucl.h"
 
+#include <errno.h>
+#include <math.h>
+#include <pwd.h>
+#include <sodium.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 RK_API void rk_settings_init(rk_settings *s)
 {
@@ -14,25 +23,195 @@ RK_API void rk_settings_init(rk_settings *s)
 
 RK_API void rk_settings_clear(rk_settings *s)
 {
-    free(s->host);
-    free(s->controller);
-    free(s->password);
-    free(s->password_file);
-    free(s->key);
-    free(s->header_style);
-    free(s->files[0]);
-    free(s->files[1]);
+    char **strs[] = {&s->host, &s->controller, &s->password,     &s->password_file,
+                     &s->key,  &s->header_style, &s->files[0], &s->files[1]};
+    if (s->password)
+        sodium_memzero(s->password, strlen(s->password));
+    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
+        free(*strs[i]);
     rk_settings_init(s);
+}
+
+typedef enum { T_STR, T_SECONDS, T_COUNT, T_BOOL } setting_type;
+
+typedef struct setting {
+    const char *name;
+    setting_type type;
+    size_t off;
+} setting;
+
+#define AT(f) offsetof(rk_settings, f)
+static const setting settings[] = {
+    {"host", T_STR, AT(host)},
+    {"controller", T_STR, AT(controller)},
+    {"password", T_STR, AT(password)},
+    {"password_file", T_STR, AT(password_file)},
+    {"key", T_STR, AT(key)},
+    {"connect_timeout", T_SECONDS, AT(connect_timeout)},
+    {"timeout", T_SECONDS, AT(timeout)},
+    {"retries", T_COUNT, AT(retries)},
+    {"header_style", T_STR, AT(header_style)},
+    {"tempfail", T_BOOL, AT(failure)},
+};
+
+/* The value to use for a key given several times: the last one. */
+static const rk_ucl *last_value(const rk_ucl *u)
+{
+    while (rk_ucl_next(u))
+        u = rk_ucl_next(u);
+    return u;
+}
+
+static int apply(rk_settings *s, const char *path, const setting *st, const rk_ucl *v,
+                 rk_error *err)
+{
+    char *base = (char *)s + st->off;
+    rk_ucl_type t = rk_ucl_type_of(v);
+    switch (st->type) {
+    case T_STR: {
+        size_t len;
+        const char *str = rk_ucl_string(v, &len);
+        if (!str)
+            return rk_fail(err, RK_ERR_USAGE, "%s: '%s' must be a string", path, st->name);
+        if (strlen(str) != len)
+            return rk_fail(err, RK_ERR_USAGE, "%s: '%s' contains a NUL byte", path, st->name);
+        char *copy = strdup(str), **field = (char **)(void *)base;
+        if (!copy)
+            return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+        if (st->off == AT(password) && s->password)
+            sodium_memzero(s->password, strlen(s->password));
+        free(*field);
+        *field = copy;
+        return 0;
+    }
+    case T_SECONDS: {
+        double d = rk_ucl_double(v);
+        if ((t != RK_UCL_INT && t != RK_UCL_FLOAT && t != RK_UCL_TIME) || !isfinite(d) || d < 0)
+            return rk_fail(err, RK_ERR_USAGE,
+                           "%s: '%s' must be a number of seconds (e.g. 10, 2.5, 500ms)", path,
+                           st->name);
+        *(double *)(void *)base = d;
+        return 0;
+    }
+    case T_COUNT: {
+        int64_t n = rk_ucl_int(v);
+        if (t != RK_UCL_INT || n < 0 || n > 1000)
+            return rk_fail(err, RK_ERR_USAGE, "%s: '%s' must be an integer from 0 to 1000", path,
+                           st->name);
+        *(int *)(void *)base = (int)n;
+        return 0;
+    }
+    case T_BOOL:
+        if (t != RK_UCL_BOOLEAN)
+            return rk_fail(err, RK_ERR_USAGE, "%s: '%s' must be yes or no", path, st->name);
+        *(rk_failure_policy *)(void *)base = rk_ucl_bool(v) ? RK_FAILURE_TEMPFAIL : RK_FAILURE_PASS;
+        return 0;
+    }
+    return 0;
+}
+
+/* A password must not sit in a file other users can read. */
+static int check_private(const char *path, rk_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
+        return rk_fail(err, RK_ERR_USAGE,
+                       "%s: holds a password but is readable by others (mode %03o); "
+                       "make it private (chmod 600) or use password_file",
+                       path, (unsigned)(st.st_mode & 0777));
+    return 0;
 }
 
 RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err)
 {
-    (void)s; (void)path; (void)must_exist;
-    return rk_fail(err, RK_ERR_UNSUPPORTED, "not implemented");
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        if (!must_exist && errno == ENOENT)
+            return 0;
+        return rk_fail(err, RK_ERR_INPUT, "cannot read %s: %s", path, strerror(errno));
+    }
+    rk_ucl *top = NULL;
+    rk_error perr;
+    rk_error_clear(&perr);
+    if (rk_ucl_parse_file(path, NULL, &top, &perr)) {
+        /* parse errors already name the file; read errors too */
+        return rk_fail(err, perr.code, "%s", perr.msg);
+    }
+    int rc = 0;
+    if (rk_ucl_type_of(top) != RK_UCL_OBJECT) {
+        rc = rk_fail(err, RK_ERR_USAGE, "%s: the settings must be an object (key = value;)", path);
+        goto out;
+    }
+    for (size_t i = 0; i < rk_ucl_count(top) && rc == 0; i++) {
+        const rk_ucl *m = rk_ucl_at(top, i);
+        size_t klen;
+        const char *key = rk_ucl_key(m, &klen);
+        const setting *st_ = NULL;
+        for (size_t j = 0; j < sizeof settings / sizeof *settings; j++)
+            if (strlen(settings[j].name) == klen && memcmp(settings[j].name, key, klen) == 0)
+                st_ = &settings[j];
+        if (!st_) {
+            rc = rk_fail(err, RK_ERR_USAGE, "%s: unknown setting '%s'", path, key);
+            break;
+        }
+        if (st_->off == AT(password) && (rc = check_private(path, err)))
+            break;
+        rc = apply(s, path, st_, last_value(m), err);
+    }
+out:
+    rk_ucl_free(top);
+    return rc ? -1 : 1;
+}
+
+/* $RSPAMKIT_CONFIG, else $XDG_CONFIG_HOME/rspamkit/config, else
+ * ~/.config/rspamkit/config; NULL when there is no home to look in. */
+static char *user_path(void)
+{
+    const char *p = getenv("RSPAMKIT_CONFIG");
+    char *out = NULL;
+    if (p && *p)
+        return strdup(p);
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    if (xdg && xdg[0] == '/') { /* the spec says: ignore a relative value */
+        if (asprintf(&out, "%s/rspamkit/config", xdg) < 0)
+            return NULL;
+        return out;
+    }
+    const char *home = getenv("HOME");
+    if (!home || !*home) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw ? pw->pw_dir : NULL;
+    }
+    if (!home || !*home)
+        return NULL;
+    if (asprintf(&out, "%s/.config/rspamkit/config", home) < 0)
+        return NULL;
+    return out;
 }
 
 RK_API int rk_config_load(rk_settings *out, rk_error *err)
 {
     rk_settings_init(out);
-    return rk_fail(err, RK_ERR_UNSUPPORTED, "not implemented");
+    const char *sys = getenv("RSPAMKIT_SYSCONFIG");
+    if (!sys || !*sys)
+        sys = "/etc/rspamkit/config";
+    int rc = rk_config_load_file(out, sys, 0, err);
+    if (rc < 0 || (rc == 1 && !(out->files[0] = strdup(sys))))
+        goto fail;
+    char *user = user_path();
+    if (user) {
+        rc = rk_config_load_file(out, user, 0, err);
+        if (rc == 1)
+            out->files[1] = user;
+        else
+            free(user);
+        if (rc < 0)
+            goto fail;
+    }
+    return 0;
+fail:
+    if (rc >= 0)
+        rk_fail(err, RK_ERR_NOMEM, "out of memory");
+    rk_settings_clear(out);
+    return -1;
 }

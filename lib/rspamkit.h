@@ -325,6 +325,123 @@ RK_API int rk_pw_verify(const char *hash, const void *pw, size_t len, rk_error *
 /* Wipe `len` bytes that held a secret, in a way the compiler keeps. */
 RK_API void rk_secret_wipe(void *p, size_t len);
 
+/* ---- transport: HTTPCrypt, zstd, TLS, failover ---- */
+
+/*
+ * Addresses.  http:// hosts and UNIX sockets are spoken to directly; an
+ * https:// address goes through libcurl, which is loaded with dlopen() the
+ * first time such a server is contacted (never otherwise), verified against
+ * `cacert` or the system store unless `insecure`.  RK_ERR_UNSUPPORTED when
+ * libcurl (7.66 or later) cannot be loaded.
+ *
+ * HTTPCrypt (`pubkey`).  Every request is encrypted to the server's key with
+ * a client key made once per rk_client, and every reply is authenticated
+ * before any of it is used.  The real request (method, path, all headers,
+ * Password, body) travels inside; outside there is only POST <prefix>/post
+ * with the Key header.  rk_response then describes the inner (decrypted)
+ * reply.  Failures are RK_ERR_CRYPTO: a server that closes the connection
+ * without a reply or answers in plain text (wrong key, no keypair), and a
+ * reply that fails authentication (nothing of it is returned).  A key that
+ * does not parse is RK_ERR_USAGE from rk_client_new.
+ *
+ * Compression (`compress`).  Request bodies are sent zstd-compressed with
+ * `Compression: zstd` (inside the HTTPCrypt envelope when both are on).  Any
+ * reply that says `Compression: zstd` is decompressed, whether or not it was
+ * asked for: rk_response.body is always plain.  A reply compressed with a
+ * zstd dictionary is RK_ERR_PROTOCOL (dictionaries are not supported).
+ *
+ * Local files.  A request whose headers carry `File: /absolute/path` AND
+ * that also has the message as its body lets a server on this machine (a
+ * UNIX socket or a loopback address) read the file itself: the body is not
+ * sent.  For other servers, and when the server refuses the file (4xx, or an
+ * error about the file), the request is sent again with the body instead
+ * and without File.
+ *
+ * Failover.  The servers of `hosts` are tried in order (or in a random order
+ * per request with `random_host`); every address a name resolves to is
+ * tried.  A transport failure (resolve, connect, connect timeout, send, no
+ * reply, I/O timeout, HTTPCrypt) moves on to the next server; an HTTP reply,
+ * even an error, is final.  When every server failed, `retries` further
+ * rounds follow, after retry_delay, 2 x retry_delay, ... seconds (+-25%,
+ * at most 60 s), except after an HTTPCrypt failure.  The error names the
+ * last server and phase, then lists the others ("; also failed: h (phase)").
+ * A server that failed to connect is tried last for 30 s within the process;
+ * with `dead_time`, for that long across processes, through `state_file`
+ * (default $RSPAMKIT_STATE_DIR/dead-hosts, $XDG_RUNTIME_DIR/rspamkit/,
+ * ~/.cache/rspamkit/ or a private /tmp/rspamkit-UID/).  A dead server is
+ * still tried when all others fail.
+ */
+
+/* 1 when this build can compress (libzstd), else 0. */
+RK_API int rk_have_zstd(void);
+
+/* ---- controller (learn, fuzzy, stat) ---- */
+
+/*
+ * What the controller made of a learn (/learnspam, /learnham, /learnclass)
+ * or fuzzy (/fuzzyadd, /fuzzydel, /fuzzydelhash) request.  Rspamd reports
+ * these through the status and an {"error": ...} body that differ between
+ * versions; rk_ctl_classify() reads both:
+ *
+ *   DONE     200 {"success":true}: learned; fuzzy hashes added or deleted.
+ *   ALREADY  learn only: 208 "<id> has been already learned as spam"
+ *            (and the 404 of older servers with the same text).
+ *   SKIPPED  the server declined without failing: 204 "all learn conditions
+ *            denied", "contains less tokens than required" (204 on 3.4, 4xx
+ *            on some versions), any other 2xx with an error; fuzzy: "No
+ *            content to generate fuzzy", or a success with no hashes.
+ *   FAILED   no reply, 401/403, other 4xx/5xx, a reply that is not JSON.
+ */
+typedef enum rk_ctl_kind { RK_CTL_LEARN, RK_CTL_FUZZY } rk_ctl_kind;
+
+typedef enum rk_ctl_outcome {
+    RK_CTL_DONE = 0,
+    RK_CTL_ALREADY,
+    RK_CTL_SKIPPED,
+    RK_CTL_FAILED
+} rk_ctl_outcome;
+
+/*
+ * Classify `resp` and `err` as rk_client_request() or the done callback of
+ * rk_client_run() returned them (resp may be NULL).  `why` (may be NULL)
+ * gets the explanation: the server's message for ALREADY and SKIPPED (code
+ * RK_OK), the error for FAILED (code says which kind), an empty message for
+ * DONE; why->http_status is the reply status or 0.  When `reply` is non-NULL
+ * it receives the parsed JSON object of the body, or NULL; the caller owns
+ * it (json_decref).
+ */
+RK_API rk_ctl_outcome rk_ctl_classify(rk_ctl_kind kind, const rk_response *resp,
+                                      const rk_error *err, json_t **reply, rk_error *why);
+/* "learned"/"done", "already learned", "skipped", "failed". */
+RK_API const char *rk_ctl_outcome_name(rk_ctl_kind kind, rk_ctl_outcome o);
+
+/*
+ * Canonical name of an action ("add_header", "Add-Header" -> "add header").
+ * Returns 0 and sets *canon to a static string, or -1 if unknown.
+ */
+RK_API int rk_action_name_canon(const char *name, const char **canon);
+
+/*
+ * Request bodies for the controller's settings endpoints (Rspamd 3.4):
+ *
+ * rk_saveactions_body: POST /saveactions takes a JSON array of exactly four
+ * scores, [reject, rewrite subject, add header, greylist], null meaning
+ * "disabled"; it replaces all four at once.  Given the reply of GET /actions,
+ * this returns that array with `action` set to `score` (NAN: disabled) and
+ * the others unchanged.  Other actions (soft reject, no action, ...) cannot
+ * be set this way: RK_ERR_USAGE.
+ *
+ * rk_savesymbols_body: POST /savesymbols takes [{"name": S, "value": W}];
+ * an unknown symbol gets "404 No symbols to save".
+ *
+ * Both return a malloc'd NUL-terminated string (caller frees), or NULL with err.
+ * The server writes the change to its dynamic configuration file
+ * (options.dynamic_conf), so it survives a restart.
+ */
+RK_API char *rk_saveactions_body(const json_t *actions, const char *action, double score,
+                                 rk_error *err);
+RK_API char *rk_savesymbols_body(const char *symbol, double weight, rk_error *err);
+
 /* ---- UCL and configuration (rspamkit-configdump) ---- */
 
 /*
@@ -472,126 +589,10 @@ RK_API void rk_settings_init(rk_settings *s);
 RK_API void rk_settings_clear(rk_settings *s);
 /* Read the system then the user file into `out` (initialised here). */
 RK_API int rk_config_load(rk_settings *out, rk_error *err);
-/* Read one file into `s`, overriding what it sets. Missing: returns 0 when
- * must_exist is 0. */
+/* Read one file into `s`, overriding what it sets. Returns 1 when the file
+ * was read, 0 when it does not exist (and must_exist is 0), -1 on error. A
+ * file that sets `password` must not be readable by group or others. */
 RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err);
-
-/* ---- transport: HTTPCrypt, zstd, TLS, failover ---- */
-
-/*
- * Addresses.  http:// hosts and UNIX sockets are spoken to directly; an
- * https:// address goes through libcurl, which is loaded with dlopen() the
- * first time such a server is contacted (never otherwise), verified against
- * `cacert` or the system store unless `insecure`.  RK_ERR_UNSUPPORTED when
- * libcurl (7.66 or later) cannot be loaded.
- *
- * HTTPCrypt (`pubkey`).  Every request is encrypted to the server's key with
- * a client key made once per rk_client, and every reply is authenticated
- * before any of it is used.  The real request (method, path, all headers,
- * Password, body) travels inside; outside there is only POST <prefix>/post
- * with the Key header.  rk_response then describes the inner (decrypted)
- * reply.  Failures are RK_ERR_CRYPTO: a server that closes the connection
- * without a reply or answers in plain text (wrong key, no keypair), and a
- * reply that fails authentication (nothing of it is returned).  A key that
- * does not parse is RK_ERR_USAGE from rk_client_new.
- *
- * Compression (`compress`).  Request bodies are sent zstd-compressed with
- * `Compression: zstd` (inside the HTTPCrypt envelope when both are on).  Any
- * reply that says `Compression: zstd` is decompressed, whether or not it was
- * asked for: rk_response.body is always plain.  A reply compressed with a
- * zstd dictionary is RK_ERR_PROTOCOL (dictionaries are not supported).
- *
- * Local files.  A request whose headers carry `File: /absolute/path` AND
- * that also has the message as its body lets a server on this machine (a
- * UNIX socket or a loopback address) read the file itself: the body is not
- * sent.  For other servers, and when the server refuses the file (4xx, or an
- * error about the file), the request is sent again with the body instead
- * and without File.
- *
- * Failover.  The servers of `hosts` are tried in order (or in a random order
- * per request with `random_host`); every address a name resolves to is
- * tried.  A transport failure (resolve, connect, connect timeout, send, no
- * reply, I/O timeout, HTTPCrypt) moves on to the next server; an HTTP reply,
- * even an error, is final.  When every server failed, `retries` further
- * rounds follow, after retry_delay, 2 x retry_delay, ... seconds (+-25%,
- * at most 60 s), except after an HTTPCrypt failure.  The error names the
- * last server and phase, then lists the others ("; also failed: h (phase)").
- * A server that failed to connect is tried last for 30 s within the process;
- * with `dead_time`, for that long across processes, through `state_file`
- * (default $RSPAMKIT_STATE_DIR/dead-hosts, $XDG_RUNTIME_DIR/rspamkit/,
- * ~/.cache/rspamkit/ or a private /tmp/rspamkit-UID/).  A dead server is
- * still tried when all others fail.
- */
-
-/* 1 when this build can compress (libzstd), else 0. */
-RK_API int rk_have_zstd(void);
-
-/* ---- controller (learn, fuzzy, stat) ---- */
-
-/*
- * What the controller made of a learn (/learnspam, /learnham, /learnclass)
- * or fuzzy (/fuzzyadd, /fuzzydel, /fuzzydelhash) request.  Rspamd reports
- * these through the status and an {"error": ...} body that differ between
- * versions; rk_ctl_classify() reads both:
- *
- *   DONE     200 {"success":true}: learned; fuzzy hashes added or deleted.
- *   ALREADY  learn only: 208 "<id> has been already learned as spam"
- *            (and the 404 of older servers with the same text).
- *   SKIPPED  the server declined without failing: 204 "all learn conditions
- *            denied", "contains less tokens than required" (204 on 3.4, 4xx
- *            on some versions), any other 2xx with an error; fuzzy: "No
- *            content to generate fuzzy", or a success with no hashes.
- *   FAILED   no reply, 401/403, other 4xx/5xx, a reply that is not JSON.
- */
-typedef enum rk_ctl_kind { RK_CTL_LEARN, RK_CTL_FUZZY } rk_ctl_kind;
-
-typedef enum rk_ctl_outcome {
-    RK_CTL_DONE = 0,
-    RK_CTL_ALREADY,
-    RK_CTL_SKIPPED,
-    RK_CTL_FAILED
-} rk_ctl_outcome;
-
-/*
- * Classify `resp` and `err` as rk_client_request() or the done callback of
- * rk_client_run() returned them (resp may be NULL).  `why` (may be NULL)
- * gets the explanation: the server's message for ALREADY and SKIPPED (code
- * RK_OK), the error for FAILED (code says which kind), an empty message for
- * DONE; why->http_status is the reply status or 0.  When `reply` is non-NULL
- * it receives the parsed JSON object of the body, or NULL; the caller owns
- * it (json_decref).
- */
-RK_API rk_ctl_outcome rk_ctl_classify(rk_ctl_kind kind, const rk_response *resp,
-                                      const rk_error *err, json_t **reply, rk_error *why);
-/* "learned"/"done", "already learned", "skipped", "failed". */
-RK_API const char *rk_ctl_outcome_name(rk_ctl_kind kind, rk_ctl_outcome o);
-
-/*
- * Canonical name of an action ("add_header", "Add-Header" -> "add header").
- * Returns 0 and sets *canon to a static string, or -1 if unknown.
- */
-RK_API int rk_action_name_canon(const char *name, const char **canon);
-
-/*
- * Request bodies for the controller's settings endpoints (Rspamd 3.4):
- *
- * rk_saveactions_body: POST /saveactions takes a JSON array of exactly four
- * scores, [reject, rewrite subject, add header, greylist], null meaning
- * "disabled"; it replaces all four at once.  Given the reply of GET /actions,
- * this returns that array with `action` set to `score` (NAN: disabled) and
- * the others unchanged.  Other actions (soft reject, no action, ...) cannot
- * be set this way: RK_ERR_USAGE.
- *
- * rk_savesymbols_body: POST /savesymbols takes [{"name": S, "value": W}];
- * an unknown symbol gets "404 No symbols to save".
- *
- * Both return a malloc'd NUL-terminated string (caller frees), or NULL with err.
- * The server writes the change to its dynamic configuration file
- * (options.dynamic_conf), so it survives a restart.
- */
-RK_API char *rk_saveactions_body(const json_t *actions, const char *action, double score,
-                                 rk_error *err);
-RK_API char *rk_savesymbols_body(const char *symbol, double weight, rk_error *err);
 
 #ifdef __cplusplus
 }

@@ -121,6 +121,7 @@ struct rk_ucl_env {
     size_t n_tpl_env;
     const rk_ucl_kv *tpl_paths; /* template names: paths.X */
     size_t n_tpl_paths;
+    const char *include_root;   /* if set, .include/.load may only read below it */
 };
 
 /* Parse data[0..len) as the content of `file` (NULL: a buffer; $FILENAME is

@@ -644,6 +644,16 @@ static double time_mult(unsigned char c)
     }
 }
 
+/* C leaves these undefined; libucl relies on what x86-64 does. */
+static int64_t to_int64(double d)
+{
+    if (d >= -9223372036854775808.0 && d < 9223372036854775808.0)
+        return (int64_t)d;
+    return INT64_MIN; /* cvttsd2si's "integer indefinite" */
+}
+
+static int64_t wrap_mul(int64_t a, long b) { return (int64_t)((uint64_t)a * (uint64_t)b); }
+
 /* libucl's ucl_maybe_parse_number with allow_double, !number_bytes and
  * allow_time, kept step by step: it decides what is a number and what is a
  * string (`1.2.3`, `10 k`, `12x5` = 5 ...). Returns 0 and sets obj (may be
@@ -747,9 +757,9 @@ int rk_ucl_parse_number(rk_ucl *obj, const unsigned char *start, const unsigned 
                 } else if (p[1] == 'b' || p[1] == 'B') {
                     if (need_double) {
                         need_double = 0;
-                        lv = (int64_t)dv;
+                        lv = to_int64(dv);
                     }
-                    lv *= size_mult(*p, 1);
+                    lv = wrap_mul(lv, size_mult(*p, 1));
                     p += 2;
                     if (end - p > 0 && !is_value_end(*p)) {
                         *pos = start;
@@ -760,7 +770,7 @@ int rk_ucl_parse_number(rk_ucl *obj, const unsigned char *start, const unsigned 
                     if (need_double)
                         dv *= (double)size_mult(*p, 0);
                     else
-                        lv *= size_mult(*p, 0);
+                        lv = wrap_mul(lv, size_mult(*p, 0));
                     p++;
                     goto set_obj;
                 } else if (end - p >= 3) {
@@ -783,7 +793,7 @@ int rk_ucl_parse_number(rk_ucl *obj, const unsigned char *start, const unsigned 
                 if (need_double)
                     dv *= (double)size_mult(*p, 0);
                 else
-                    lv *= size_mult(*p, 0);
+                    lv = wrap_mul(lv, size_mult(*p, 0));
                 p++;
                 if (end - p > 0 && !is_value_end(*p)) {
                     *pos = start;
@@ -1598,7 +1608,11 @@ static rk_ucl *macro_args(parser *p)
                 return NULL;
             }
             parser sub;
+            rk_ucl_env subenv; /* no variables, templates or Rspamd macros there */
             memset(&sub, 0, sizeof sub);
+            memset(&subenv, 0, sizeof subenv);
+            subenv.include_root = p->env ? p->env->include_root : NULL;
+            sub.env = &subenv;
             sub.args_depth = p->args_depth + 1;
             char cwd[PATH_MAX];
             rk_ucl *res = NULL;
@@ -1966,6 +1980,17 @@ static int fetch_file(parser *p, const char *path, unsigned char **buf, size_t *
     return 0;
 }
 
+/* The environment may confine file access (the fuzzer does). */
+static int outside_root(parser *p, const char *real)
+{
+    const char *root = p->env ? p->env->include_root : NULL;
+    size_t n = root ? strlen(root) : 0;
+    if (!root || (strncmp(real, root, n) == 0 && (real[n] == '/' || real[n] == 0)))
+        return 0;
+    create_err(p, "cannot open file %s: outside of %s", real, root);
+    return 1;
+}
+
 static int include_single(parser *p, const char *fname, include_params *ip)
 {
     char real[PATH_MAX];
@@ -1986,6 +2011,8 @@ static int include_single(parser *p, const char *fname, include_params *ip)
         create_err(p, "trying to include the file %s from itself", real);
         return -1;
     }
+    if (outside_root(p, real))
+        return -1;
     if (fetch_file(p, real, &buf, &buflen, ip->must_exist)) {
         if (ip->soft_fail || ip->must_exist || p->has_err)
             return -1;
@@ -2397,6 +2424,12 @@ static int macro_load(parser *p, const unsigned char *d, size_t len, const rk_uc
     unsigned char *buf = NULL;
     size_t buflen = 0;
     snprintf(fname, sizeof fname, "%.*s", (int)len, (const char *)d);
+    char real[PATH_MAX];
+    if (p->env && p->env->include_root && (!realpath(fname, real) || outside_root(p, real))) {
+        if (!p->has_err)
+            create_err(p, "cannot open file %s: %s", fname, strerror(errno));
+        return -1;
+    }
     if (fetch_file(p, fname, &buf, &buflen, !try_load)) {
         if (try_load) {
             /* libucl: the open error was recorded but the parse goes on */

@@ -507,7 +507,10 @@ RK_API int64_t rk_ucl_int(const rk_ucl *u)
     switch (u->type) {
     case RK_UCL_INT: return u->v.iv;
     case RK_UCL_FLOAT:
-    case RK_UCL_TIME: return (int64_t)u->v.dv;
+    case RK_UCL_TIME:
+        if (!(u->v.dv >= -9223372036854775808.0 && u->v.dv < 9223372036854775808.0))
+            return u->v.dv > 0 ? INT64_MAX : INT64_MIN;
+        return (int64_t)u->v.dv;
     case RK_UCL_BOOLEAN: return u->v.bv;
     default: return 0;
     }

@@ -103,7 +103,7 @@ int main(int argc, char **argv)
          NULL},
         {"no-transform", 0, POPT_ARG_NONE, &opt.raw, 0,
          "Print the tree exactly as parsed, without Rspamd's Lua transformations", NULL},
-        {"version", 'V', POPT_ARG_NONE, &opt.version, 0, "Print the version and exit", NULL},
+        {"version", 0, POPT_ARG_NONE, &opt.version, 0, "Print the version and exit", NULL},
         POPT_AUTOHELP POPT_TABLEEND};
 
     poptContext pc = poptGetContext(tk_prog, argc, (const char **)argv, table, 0);
@@ -182,8 +182,7 @@ int main(int argc, char **argv)
         }
     }
     if (fflush(stdout) || ferror(stdout) || werr) {
-        if (errno)
-            tk_err("cannot write the output: %s", strerror(errno));
+        tk_err("cannot write the output: %s", errno ? strerror(errno) : "write error");
         status = TK_EX_IOERR;
     }
 out:

@@ -1,0 +1,277 @@
+#!/usr/bin/env bats
+# rspamkit-configdump against `rspamadm configdump` (Rspamd 3.4): the same
+# bytes on the hand-made trees in tests/configdump/, the same values on the
+# stock /etc/rspamd tree except the sections listed in LUA_ONLY below.
+#
+#   PATH=$PWD/tools:$PATH bats tests/configdump.bats
+
+FIX="$BATS_TEST_DIRNAME/configdump"
+
+setup() {
+    command -v rspamkit-configdump >/dev/null || skip "rspamkit-configdump is not in PATH"
+    T=$(mktemp -d "${BATS_TMPDIR:-/tmp}/configdump.XXXXXX")
+}
+
+teardown() {
+    [ -n "${T:-}" ] && rm -rf "$T"
+}
+
+need_rspamadm() {
+    command -v rspamadm >/dev/null || skip "rspamadm (Rspamd 3.4) is not installed"
+}
+
+# both FILE [ARGS...]: run both tools on FILE with CONFDIR and LOCAL_CONFDIR
+# set to its directory (rspamadm wants them before the command word).
+both() {
+    local f=$1 d
+    shift
+    d=$(cd "$(dirname "$f")" && pwd)
+    ra=0 rb=0
+    rspamadm --var=CONFDIR="$d" --var=LOCAL_CONFDIR="$d" configdump -c "$f" "$@" \
+        >"$T/a.out" 2>"$T/a.err" || ra=$?
+    rspamkit-configdump --var CONFDIR="$d" --var LOCAL_CONFDIR="$d" -c "$f" "$@" \
+        >"$T/b.out" 2>"$T/b.err" || rb=$?
+}
+
+# The text after "failed to load config: " in a stderr file.
+load_error() {
+    sed -n 's/^.*failed to load config: //p' "$1" | head -n 1
+}
+
+# same FILE [ARGS...]: stdout and exit status identical; on failure our
+# message starts with rspamadm's (we may add where a macro was).
+same() {
+    both "$@"
+    if ! cmp -s "$T/a.out" "$T/b.out"; then
+        echo "stdout differs for $* :"
+        diff "$T/a.out" "$T/b.out" | head -n 40
+        return 1
+    fi
+    if [ "$ra" != "$rb" ]; then
+        echo "exit status differs for $*: rspamadm $ra, rspamkit $rb"
+        cat "$T/b.err"
+        return 1
+    fi
+    local ea eb
+    ea=$(load_error "$T/a.err")
+    eb=$(load_error "$T/b.err")
+    case $eb in
+    "$ea"*) ;;
+    *)
+        echo "error differs for $*:"
+        echo "  rspamadm: $ea"
+        echo "  rspamkit: $eb"
+        return 1
+        ;;
+    esac
+    if [ "$rb" != 0 ]; then # one line, with our prefix
+        [ "$(wc -l <"$T/b.err")" -eq 1 ] || { cat "$T/b.err"; return 1; }
+        grep -q '^rspamkit-configdump: ' "$T/b.err"
+    fi
+}
+
+all_formats() {
+    local f
+    for f in "$@"; do
+        same "$f" || return 1
+        same "$f" -j || return 1
+        same "$f" -C || return 1
+    done
+}
+
+@test "lexical rules: comments, keys, strings, heredocs, numbers, variables (UCL, JSON, compact)" {
+    need_rspamadm
+    all_formats "$FIX"/lex/*.conf
+}
+
+@test "includes: local.d merge, override.d priority, prefix, key, target=array, glob, rewrite" {
+    need_rspamadm
+    all_formats "$FIX/tree/main.conf"
+}
+
+@test "macros: .load, .inherit, .priority, include paths, duplicate strategies, implicit arrays" {
+    need_rspamadm
+    all_formats "$FIX"/macros/*.conf
+}
+
+@test "section paths: objects, scalars, arrays, indexes, implicit arrays, missing ones" {
+    need_rspamadm
+    local p
+    for p in options options.dns options.local_addrs options.opt_scalar mod.rules mod.lst.0 \
+        secure_ip arr arr.1 arr.9 glob1 nope nope.x .options.. files; do
+        same "$FIX/tree/main.conf" "$p" || return 1
+        same "$FIX/tree/main.conf" -j "$p" || return 1
+        same "$FIX/tree/main.conf" -C "$p" || return 1
+    done
+    same "$FIX/tree/main.conf" options mod nope shared
+    same "$FIX/macros/multi.conf" worker objs nums empty
+}
+
+@test "odd inputs and errors: same output, status and message as rspamadm" {
+    need_rspamadm
+    local f
+    for f in "$FIX"/errors/*.conf; do
+        case $f in */e_try_include.conf | */e_glob_none.conf | */e_top_array.conf) continue ;; esac
+        same "$f" || return 1
+    done
+}
+
+@test "errors carry file, line and column, also for includes" {
+    run rspamkit-configdump -c "$FIX/errors/e_missing_inc.conf" --var CONFDIR="$FIX/errors"
+    [ "$status" -eq 1 ]
+    [[ $output == *"cannot open file $FIX/errors/nope.conf: No such file or directory (.include at "*"/e_missing_inc.conf:1:0)" ]]
+    run rspamkit-configdump -c "$FIX/errors/e_newline_str.conf"
+    [[ $output == *"e_newline_str.conf: line: 1, column: 8 - 'unexpected newline'"* ]]
+}
+
+@test "bugs of rspamadm 3.4 kept as failures but with a real message" {
+    # .try_include of a missing file and a glob without match abort Rspamd
+    # with the message "(null)".
+    run rspamkit-configdump -c "$FIX/errors/e_try_include.conf" --var CONFDIR="$FIX/errors"
+    [ "$status" -eq 1 ]
+    [[ $output == "rspamkit-configdump: failed to load config: ucl parser error: cannot include "*".try_include fails on a missing file"* ]]
+    run rspamkit-configdump -c "$FIX/errors/e_glob_none.conf" --var CONFDIR="$FIX/errors"
+    [ "$status" -eq 1 ]
+    [[ $output == *"cannot match any files for pattern $FIX/errors/nope*.conf"* ]]
+    if command -v rspamadm >/dev/null; then
+        both "$FIX/errors/e_try_include.conf"
+        [ "$ra" -eq 1 ] && grep -q 'ucl parser error: (null)' "$T/a.err"
+    fi
+}
+
+@test "a top-level array is refused like rspamd's rcl stage does" {
+    run rspamkit-configdump -c "$FIX/errors/e_top_array.conf"
+    [ "$status" -eq 1 ]
+    [ "$output" = "rspamkit-configdump: failed to load config: rcl parse error: top configuration must be an object" ]
+}
+
+@test "--var defines and overrides variables like rspamadm --var=" {
+    need_rspamadm
+    local d="$FIX/lex" f="$FIX/lex/vars.conf"
+    rspamadm --var=CONFDIR="$d" --var=LOCAL_CONFDIR="$d" --var=NOPE=defined --var=VERSION=9.9 \
+        configdump -c "$f" >"$T/a.out" 2>/dev/null
+    rspamkit-configdump --var CONFDIR="$d" --var LOCAL_CONFDIR="$d" --var NOPE=defined \
+        --var=VERSION=9.9 -c "$f" >"$T/b.out"
+    diff "$T/a.out" "$T/b.out"
+    grep -q 'i = "defined";' "$T/b.out"
+}
+
+@test "Jinja: {= env.X =} is expanded, {% %} is refused with a clear error, -T skips templates" {
+    need_rspamadm
+    RSPAMD_FOO=bar same "$FIX/lex/jinja.conf"
+    printf 'a = "{= env.FOO =}";\n' >"$T/t.conf"
+    RSPAMD_FOO=bar run rspamkit-configdump -c "$T/t.conf"
+    [ "$output" = 'a = "bar";' ]
+    printf 'a = 1;\n{%% if env.x %%}b = 2;{%% endif %%}\n' >"$T/s.conf"
+    run rspamkit-configdump -c "$T/s.conf"
+    [ "$status" -eq 1 ]
+    [ "$output" = "rspamkit-configdump: failed to load config: ucl parser error: $T/s.conf:2: Jinja statements ({% ... %}) are not supported; run with -T to read the file without templates" ]
+    printf 'a = "{= env.version | upper =}";\n' >"$T/f.conf"
+    run rspamkit-configdump -c "$T/f.conf"
+    [ "$status" -eq 1 ]
+    [[ $output == *"unsupported Jinja expression '{= env.version | upper =}'"* ]]
+    printf 'a = "{= x =}";\n' >"$T/l.conf"
+    run rspamkit-configdump -T -c "$T/l.conf"
+    [ "$output" = 'a = "{= x =}";' ]
+}
+
+@test "Lua transform (metric, several groups): same values as rspamadm, key order aside" {
+    need_rspamadm
+    command -v jq >/dev/null || skip "jq is not installed"
+    local f d
+    for f in "$FIX"/lua/*.conf; do
+        both "$f" -j
+        [ "$ra" -eq 0 ] && [ "$rb" -eq 0 ] || { echo "$f: status $ra/$rb"; cat "$T/b.err"; return 1; }
+        jq -S . "$T/a.out" >"$T/a.s"
+        jq -S . "$T/b.out" >"$T/b.s"
+        diff -u "$T/a.s" "$T/b.s" || { echo "in $f"; return 1; }
+    done
+    # the transform does not take: the tree stays as parsed, byte for byte
+    all_formats "$FIX/lua/actions_bad_order.conf" "$FIX/lua/lua_error.conf"
+}
+
+# Sections of the stock dump that Rspamd fills from Lua rules
+# (lua = "$RULESDIR/rspamd.lua" -> rules/regexp/*.lua add config['regexp'][SYMBOL]).
+# Ours must hold a subset of them with the same values. See
+# rspamkit-configdump(1), DIFFERENCES FROM RSPAMADM.
+LUA_ONLY="regexp"
+
+@test "stock /etc/rspamd: every top-level section has the same value as in rspamadm -j" {
+    need_rspamadm
+    command -v jq >/dev/null || skip "jq is not installed"
+    [ -f /etc/rspamd/rspamd.conf ] || skip "no /etc/rspamd/rspamd.conf"
+    rspamadm configdump -j >"$T/a.json" 2>/dev/null
+    rspamkit-configdump -j >"$T/b.json"
+    jq -r 'keys[]' "$T/a.json" >"$T/a.keys"
+    jq -r 'keys[]' "$T/b.json" >"$T/b.keys"
+    diff "$T/a.keys" "$T/b.keys"
+    local k bad=0
+    while read -r k; do
+        case " $LUA_ONLY " in
+        *" $k "*)
+            # ours is a subset: every key we have, with the same value
+            jq -S --arg k "$k" '.[$k]' "$T/b.json" >"$T/b.sec"
+            jq -S --arg k "$k" --slurpfile b "$T/b.json" \
+                '.[$k] | with_entries(select(.key as $x | $b[0][$k] | has($x)))' \
+                "$T/a.json" >"$T/a.sec"
+            ;;
+        *)
+            jq -S --arg k "$k" '.[$k]' "$T/a.json" >"$T/a.sec"
+            jq -S --arg k "$k" '.[$k]' "$T/b.json" >"$T/b.sec"
+            ;;
+        esac
+        if ! cmp -s "$T/a.sec" "$T/b.sec"; then
+            echo "section $k differs:"
+            diff "$T/a.sec" "$T/b.sec" | head -n 20
+            bad=1
+        fi
+    done <"$T/a.keys"
+    [ "$bad" -eq 0 ]
+}
+
+@test "stock /etc/rspamd: the parsed tree without Lua transform is what Rspamd parses" {
+    [ -f /etc/rspamd/rspamd.conf ] || skip "no /etc/rspamd/rspamd.conf"
+    run rspamkit-configdump --no-transform -j group
+    [ "$status" -eq 0 ]
+    # several group blocks stay an implicit array, printed once per value
+    [ "$(printf '%s\n' "$output" | grep -c '^{')" -gt 10 ]
+    run rspamkit-configdump -j surbl
+    [ "$output" = "[]" ]
+}
+
+@test "options: --help lists every option, --version, bad options exit 64" {
+    run rspamkit-configdump --help
+    [ "$status" -eq 0 ]
+    local o
+    for o in --config --json --compact --var --skip-template --modules-state --groups \
+        --symbol-details --no-transform --version; do
+        [[ $output == *"$o"* ]] || { echo "missing $o"; return 1; }
+    done
+    run rspamkit-configdump --version
+    [ "$status" -eq 0 ]
+    [[ $output == "rspamkit-configdump "* ]]
+    run rspamkit-configdump --bogus
+    [ "$status" -eq 64 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ ${lines[0]} == "rspamkit-configdump: "* ]]
+    run rspamkit-configdump --var novalue
+    [ "$status" -eq 64 ]
+    [[ $output == "rspamkit-configdump: --var: expected NAME=VALUE"* ]]
+}
+
+@test "a missing or empty config file: exit 1 with rspamadm's message" {
+    run rspamkit-configdump -c "$T/none.conf"
+    [ "$status" -eq 1 ]
+    [ "$output" = "rspamkit-configdump: failed to load config: cannot open $T/none.conf: No such file or directory" ]
+    : >"$T/empty.conf"
+    run rspamkit-configdump -c "$T/empty.conf"
+    [ "$status" -eq 1 ]
+    [ "$output" = "rspamkit-configdump: failed to load config: cannot mmap $T/empty.conf: Invalid argument" ]
+}
+
+@test "a write error is reported and gives exit 74" {
+    [ -w /dev/full ] || skip "no /dev/full"
+    run bash -c "rspamkit-configdump -c '$FIX/tree/main.conf' --var CONFDIR='$FIX/tree' --var LOCAL_CONFDIR='$FIX/tree' >/dev/full"
+    [ "$status" -eq 74 ]
+    [[ $output == "rspamkit-configdump: cannot write the output: "* ]]
+}
