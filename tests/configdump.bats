@@ -229,6 +229,71 @@ LUA_ONLY="regexp"
     [ "$bad" -eq 0 ]
 }
 
+@test "stock /etc/rspamd: -m gives rspamadm's six lines with the same modules in each" {
+    need_rspamadm
+    [ -f /etc/rspamd/rspamd.conf ] || skip "no /etc/rspamd/rspamd.conf"
+    rspamadm configdump -m 2>/dev/null >"$T/a.m"
+    rspamkit-configdump -m >"$T/b.m"
+    # rspamadm prints each line in Lua's hash order: compare as sorted sets
+    norm() { sed 's/: /:\n/; s/, /\n/g' "$1" | awk '/:$/ {h=$0; next} {print h, $0}' | sort; }
+    diff <(norm "$T/a.m") <(norm "$T/b.m")
+    [ "$(wc -l <"$T/b.m")" -eq 6 ]
+}
+
+@test "stock /etc/rspamd: -g and -d agree with rspamadm on everything the files define" {
+    need_rspamadm
+    command -v jq >/dev/null || skip "jq is not installed"
+    [ -f /etc/rspamd/rspamd.conf ] || skip "no /etc/rspamd/rspamd.conf"
+    rspamadm configdump -g -j 2>/dev/null >"$T/a.g"
+    rspamkit-configdump -g -j >"$T/b.g"
+    # every group we know is there with the same settings; every symbol we
+    # know has the same values, except groups that Lua plugins add
+    # (the rbl plugin puts its symbols in "rbl" too)
+    jq -e -n --slurpfile a "$T/a.g" --slurpfile b "$T/b.g" '
+        $b[0] | to_entries | all(.key as $g | .value as $v | $a[0][$g] as $w |
+            ($w != null) and
+            (($v | del(.symbols)) == ($w | del(.symbols))) and
+            ($v.symbols | to_entries | all(.key as $s | .value as $x | $w.symbols[$s] as $y |
+                ($y != null) and (($x | del(.extra_groups)) == ($y | del(.extra_groups))) and
+                ($x.extra_groups - $y.extra_groups == []))))'
+    [ "$(jq 'length' "$T/b.g")" -ge 30 ]
+    rspamadm configdump -d -j 2>/dev/null >"$T/a.d"
+    rspamkit-configdump -d -j >"$T/b.d"
+    jq -e -n --slurpfile a "$T/a.d" --slurpfile b "$T/b.d" '
+        $b[0].symbols | to_entries | all(.key as $s | .value as $x | $a[0].symbols[$s] as $y |
+            ($y != null) and (($x | del(.groups)) == ($y | del(.groups, .type))) and
+            (($x.groups // []) - ($y.groups // []) == []))'
+    [ "$(jq '.symbols | length' "$T/b.d")" -ge 200 ]
+}
+
+@test "-m on a hand-made tree: filters, explicit modules, sections, groups" {
+    local d="$T/m"
+    mkdir -p "$d/plugins"
+    for p in alpha beta gamma delta greylist; do : >"$d/plugins/$p.lua"; done
+    cat >"$d/rspamd.conf" <<'CONF'
+options { filters = "dkim,regexp"; explicit_modules = ["delta"]; }
+modules { path = "$CONFDIR/plugins"; }
+dkim { }
+alpha { enabled = false; }
+beta { x = 1; }
+group "beta" { disabled = true; }
+greylist { }
+CONF
+    run rspamkit-configdump --var CONFDIR="$d" -c "$d/rspamd.conf" -m
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = "Modules enabled: delta, dkim, regexp" ]
+    [ "${lines[1]}" = "Modules disabled (explicitly): alpha, beta" ]
+    [ "${lines[2]}" = "Modules disabled (unconfigured): gamma, regexp" ]
+    [ "${lines[3]}" = "Modules disabled (no Redis): greylist" ]
+    [ "${lines[4]}" = "Modules disabled (experimental): " ]
+    [ "${lines[5]}" = "Modules disabled (failed): " ]
+    if command -v rspamadm >/dev/null; then
+        rspamadm --var=CONFDIR="$d" configdump -c "$d/rspamd.conf" -m 2>/dev/null >"$T/a.m"
+        # rspamadm cannot load the empty plugins: they count as failed there
+        grep -q '^Modules disabled (explicitly): ' "$T/a.m"
+    fi
+}
+
 @test "stock /etc/rspamd: the parsed tree without Lua transform is what Rspamd parses" {
     [ -f /etc/rspamd/rspamd.conf ] || skip "no /etc/rspamd/rspamd.conf"
     run rspamkit-configdump --no-transform -j group
