@@ -363,6 +363,29 @@ scan_fails() {
     [ "$status" -eq 0 ]
 }
 
+@test "fault table: rspamkit-scan killed while scanning: the early-started command dies too" {
+    cat > "$M/atomic" <<'EOF'
+#!/bin/sh
+# deliver as into a Maildir: write a temporary file, sync, rename it into place
+cat > "$OUT/.tmp.$$" && sleep 0.3 && mv "$OUT/.tmp.$$" "$OUT/msg.$$"
+EOF
+    chmod +x "$M/atomic"
+    fake_server stall
+    rspamkit-scan -t 30 -h "127.0.0.1:$FAKE_PORT" --mime --exec "$M/atomic" < "$M/m.eml" 3>&- &
+    pid=$!
+    for _ in $(seq 100); do [ -n "$(ls -A "$OUT")" ] && break; sleep 0.05; done
+    [ -n "$(ls -A "$OUT")" ]      # the command runs, waiting for the message
+    kill -9 "$pid"
+    wait "$pid" || true
+    sleep 1
+    [ -z "$(find "$OUT" -name 'msg.*')" ]
+    # --tempfail: no command is started before the scan succeeded
+    rm -f "$OUT"/.tmp.*
+    run rspamkit-scan -t 1 -h "127.0.0.1:$FAKE_PORT" --tempfail --mime --exec "$M/atomic" < "$M/m.eml"
+    [ "$status" -eq 75 ]
+    [ -z "$(ls -A "$OUT")" ]
+}
+
 @test "fault table: headers only (no empty line): headers added at the end, nothing lost" {
     printf 'From: a@example.com\nSubject: headers only\n' > "$M/h.eml"
     run lda -h "$NORMAL" --mime --exec "$M/deliver" < "$M/h.eml"

@@ -10,17 +10,15 @@
 #include <limits.h>
 #include <math.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <syslog.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-extern char **environ;
 
 #define EX_TEMPFAIL_ 75
 
@@ -1008,58 +1006,109 @@ static struct {
     int in_flight;
 } L;
 
-/* Run the delivery command with the output on its stdin. Returns its exit
- * status (75 if it was killed or could not be started); *how describes it. */
-static int run_child(lda_out *out, char *how, size_t howlen, int *not_delivered)
+/* A delivery command, started before its message is ready: the scan and
+ * the command's own start-up then overlap. */
+typedef struct child {
+    pid_t pid;     /* 0: none */
+    int wfd;       /* its stdin */
+    int exec_err;  /* the command could not be run (errno) */
+} child;
+
+static int fd_above_2(int fd)
+{
+    if (fd > 2 || fd < 0)
+        return fd;
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    close(fd);
+    return d;
+}
+
+/* In the vfork()ed child, before exec: only system calls, then exec or _exit. */
+static void __attribute__((noreturn)) child_exec(int rfd, pid_t parent, volatile int *err)
+{
+    struct sigaction dfl;
+    sigset_t none;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, NULL); /* we ignore it; the command gets the default */
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == parent && dup2(rfd, 0) == 0)
+        execvp(L.argv[0], L.argv);
+    *err = errno ? errno : ECHILD;
+    _exit(127);
+}
+
+/*
+ * Start the command with a pipe on its stdin (vfork + exec: no copy of our
+ * memory, however big the message). PR_SET_PDEATHSIG(SIGKILL): if we are
+ * killed (MTA timeout, admin) before the command has the whole message, it
+ * dies with us instead of delivering a truncated or empty message; the
+ * caller retries, and nothing is delivered twice. Returns 0, or an errno
+ * value (then c->exec_err may say the command cannot be run).
+ */
+static int child_start(child *c, size_t size)
 {
     int p[2];
-    *not_delivered = 0;
-    if (pipe2(p, O_CLOEXEC) < 0) {
-        snprintf(how, howlen, "cannot create a pipe: %s", strerror(errno));
-        *not_delivered = 1;
-        return EX_TEMPFAIL_;
-    }
-    for (int k = 0; k < 2; k++)
-        if (p[k] < 3) { /* keep clear of 0..2 so dup2 onto 0 is a real copy */
-            int d = fcntl(p[k], F_DUPFD_CLOEXEC, 3);
-            if (d >= 0) {
-                close(p[k]);
-                p[k] = d;
-            }
-        }
-    if (out->total > 65536)
-        fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups for big messages */
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    sigset_t none, def;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[0], 0);
-    posix_spawnattr_init(&at);
-    sigemptyset(&none);
-    sigemptyset(&def);
-    sigaddset(&def, SIGPIPE); /* ignored here, default for the child */
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &def);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    pid_t pid;
-    int rc = posix_spawnp(&pid, L.argv[0], &fa, &at, L.argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&at);
-    close(p[0]);
-    if (rc) {
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return errno;
+    p[0] = fd_above_2(p[0]); /* so that dup2 onto 0 is a real copy */
+    p[1] = fd_above_2(p[1]);
+    if (p[0] < 0 || p[1] < 0) {
+        int e = errno;
+        close(p[0]);
         close(p[1]);
-        snprintf(how, howlen, "cannot run %s: %s", L.argv[0], strerror(rc));
-        *not_delivered = 1;
+        return e;
+    }
+    if (size > 65536)
+        fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups for big messages */
+    volatile int err = 0;
+    pid_t parent = getpid();
+    pid_t pid = vfork();
+    if (pid == 0)
+        child_exec(p[0], parent, &err);
+    int e = pid < 0 ? errno : 0;
+    close(p[0]);
+    if (pid > 0 && err) { /* exec failed; the child has exited */
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        e = err;
+        c->exec_err = err;
+        pid = -1;
+    }
+    if (pid < 0) {
+        close(p[1]);
+        return e;
+    }
+    c->pid = pid;
+    c->wfd = p[1];
+    return 0;
+}
+
+static int child_wait(pid_t pid, int *st)
+{
+    while (waitpid(pid, st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return 0;
+}
+
+/* Give the started command its message and wait for it. Returns its exit
+ * status (75 if it was killed or could not be run); *how describes it. */
+static int child_finish(child *c, lda_out *out, char *how, size_t howlen, int *not_delivered)
+{
+    int st;
+    *not_delivered = 0;
+    int werr = write_all(c->wfd, out->iov, out->n) ? errno : 0;
+    close(c->wfd);
+    pid_t pid = c->pid;
+    c->pid = 0;
+    if (child_wait(pid, &st)) {
+        snprintf(how, howlen, "cannot wait for %s: %s", L.argv[0], strerror(errno));
         return EX_TEMPFAIL_;
     }
-    int werr = write_all(p[1], out->iov, out->n) ? errno : 0;
-    close(p[1]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) {
-            snprintf(how, howlen, "cannot wait for %s: %s", L.argv[0], strerror(errno));
-            return EX_TEMPFAIL_;
-        }
     if (WIFSIGNALED(st)) {
         snprintf(how, howlen, "%s killed by signal %d (%s)", L.argv[0], WTERMSIG(st),
                  strsignal(WTERMSIG(st)));
@@ -1069,6 +1118,20 @@ static int run_child(lda_out *out, char *how, size_t howlen, int *not_delivered)
     snprintf(how, howlen, "piped to %s, exit %d%s%s", L.argv[0], code,
              werr ? ", it stopped reading: " : "", werr ? strerror(werr) : "");
     return code;
+}
+
+static int run_child(child *c, lda_out *out, char *how, size_t howlen, int *not_delivered)
+{
+    int e = c->exec_err;
+    if (!c->pid && !e)
+        e = child_start(c, out->total);
+    if (e) {
+        snprintf(how, howlen, "cannot %s %s: %s", c->exec_err ? "run" : "start", L.argv[0],
+                 strerror(e));
+        *not_delivered = 1;
+        return EX_TEMPFAIL_;
+    }
+    return child_finish(c, out, how, howlen, not_delivered);
 }
 
 static int to_stdout(lda_out *out, char *how, size_t howlen, int *not_delivered)
@@ -1093,12 +1156,19 @@ typedef struct entry {
     int no_scan;          /* empty input: delivered as it is */
     double t0, elapsed;
     rk_headers headers;
+    child ch;             /* its delivery command, when started early */
 } entry;
 
 static void entry_free(entry *e)
 {
     if (!e)
         return;
+    if (e->ch.pid) { /* started early but not given a message: it must not deliver */
+        int st;
+        kill(e->ch.pid, SIGKILL);
+        close(e->ch.wfd);
+        child_wait(e->ch.pid, &st);
+    }
     tk_input_clear(&e->in);
     free(e->body);
     rk_result_clear(&e->r);
@@ -1185,7 +1255,8 @@ static void deliver(entry *e)
     }
     char how[600];
     int nd = 0;
-    int st = L.argv ? run_child(&out, how, sizeof how, &nd) : to_stdout(&out, how, sizeof how, &nd);
+    int st = L.argv ? run_child(&e->ch, &out, how, sizeof how, &nd)
+                    : to_stdout(&out, how, sizeof how, &nd);
     lda_out_clear(&out);
     char what[700];
     if (e->no_scan)
@@ -1217,6 +1288,17 @@ static int push_entry(entry *e)
     return 0;
 }
 
+/* Start the delivery command of the next message to deliver while its scan
+ * runs (not with --tempfail: the message may then not be delivered at all). */
+static void prestart(void)
+{
+    if (!L.argv || L.tempfail || L.next >= L.n)
+        return;
+    entry *e = L.e[L.next];
+    if (e && !e->ready && !e->ch.pid && !e->ch.exec_err && child_start(&e->ch, e->in.len))
+        e->ch.pid = 0; /* try again when delivering (or report exec_err) */
+}
+
 static void flush(void)
 {
     while (L.next < L.n && L.e[L.next] && L.e[L.next]->ready) {
@@ -1225,6 +1307,7 @@ static void flush(void)
         entry_free(e);
         L.e[L.next++] = NULL;
     }
+    prestart();
 }
 
 static int next_cb(void *ud, rk_request *req, void **token)
@@ -1269,6 +1352,7 @@ static int next_cb(void *ud, rk_request *req, void **token)
         e->t0 = now_s();
         *token = e;
         L.in_flight++;
+        prestart();
         return 1;
     }
 }
