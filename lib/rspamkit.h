@@ -425,11 +425,13 @@ RK_API int rk_action_name_canon(const char *name, const char **canon);
  * Request bodies for the controller's settings endpoints (Rspamd 3.4):
  *
  * rk_saveactions_body: POST /saveactions takes a JSON array of exactly four
- * scores, [reject, rewrite subject, add header, greylist], null meaning
- * "disabled"; it replaces all four at once.  Given the reply of GET /actions,
- * this returns that array with `action` set to `score` (NAN: disabled) and
- * the others unchanged.  Other actions (soft reject, no action, ...) cannot
- * be set this way: RK_ERR_USAGE.
+ * scores, [reject, rewrite subject, add header, greylist], and replaces all
+ * four at once.  Given the reply of GET /actions, this returns that array
+ * with `action` set to `score` and the others unchanged (a disabled one as
+ * null).  NAN sends null for `action` too, but 3.4 only stores a null score:
+ * it never applies it ("action ... has no threshold being set"), so an
+ * action cannot be disabled this way.  Other actions (soft reject, no
+ * action, ...) cannot be set: RK_ERR_USAGE.
  *
  * rk_savesymbols_body: POST /savesymbols takes [{"name": S, "value": W}];
  * an unknown symbol gets "404 No symbols to save".
