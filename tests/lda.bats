@@ -261,6 +261,20 @@ EOF
     [[ $stderr == *"rspamkit-scan["*"]: stdin: "*"piped to $M/deliver, exit 0"* ]]
 }
 
+@test "front door: rspamkit --mime --exec CMD -- ARGS runs the scanner in LDA mode" {
+    run rspamkit -h "$NORMAL" --mime --exec "$M/deliver" -- 3 < "$M/m.eml"
+    [ "$status" -eq 3 ]
+    [ "$(deliveries)" -eq 1 ]
+    grep -q '^X-Spam-Scanner: rspamkit ' "$OUT/msg.0"
+}
+
+@test "--exec -j without --mime: a failed scan is one JSON value for the child" {
+    run lda -h "127.0.0.1:$(closed_port)" -j --exec cat "$M/m.eml"
+    [ "$status" -eq 0 ]
+    [ "$(jq -r .filename <<<"$output")" = "$M/m.eml" ]
+    [[ $(jq -r .error <<<"$output") == "cannot connect to"* ]]
+}
+
 # ---------------------------------------------------------------- failure policy
 
 # fault ROW SERVER [OPTION...]: the scan fails; by default the message is

@@ -1220,11 +1220,21 @@ static void deliver(entry *e)
         size_t blen = 0;
         FILE *f = open_memstream(&buf, &blen);
         if (f) {
-            if (e->no_scan)
-                fprintf(f, "%s: empty message, not scanned\n", label);
-            else if (e->error)
-                fprintf(f, "%s\n", e->error);
-            else if (L.o->fmt != TK_OUT_TEXT) {
+            if (e->no_scan || e->error) {
+                const char *why = e->no_scan ? "empty message, not scanned" : e->error;
+                if (L.o->fmt != TK_OUT_TEXT) { /* one JSON value per input, errors too */
+                    json_t *o = json_pack("{s:s, s:s}", "filename", label, "error", why);
+                    char *js = o ? rk_emit(o, L.o->fmt == TK_OUT_COMPACT ? RK_EMIT_COMPACT
+                                                                          : RK_EMIT_JSON, NULL)
+                                 : NULL;
+                    if (js)
+                        fputs(js, f);
+                    free(js);
+                    json_decref(o);
+                } else {
+                    fprintf(f, "%s: %s\n", label, why);
+                }
+            } else if (L.o->fmt != TK_OUT_TEXT) {
                 rk_emit_format ef = L.o->fmt == TK_OUT_COMPACT ? RK_EMIT_COMPACT
                                     : L.o->fmt == TK_OUT_UCL  ? RK_EMIT_UCL
                                                               : RK_EMIT_JSON;
@@ -1249,7 +1259,11 @@ static void deliver(entry *e)
     if (!built) {
         /* Out of memory for a few header lines: deliver the message as it came. */
         lda_out_clear(&out);
-        out_slice(&out, msg, len);
+        if (out_slice(&out, msg, len)) {
+            say_undelivered("%s: out of memory; not delivered, exit 75", label);
+            note_status(EX_TEMPFAIL_);
+            return;
+        }
         syslog(LOG_MAIL | LOG_WARNING, "%s: out of memory, delivering without added headers",
                label);
     }
