@@ -374,3 +374,19 @@ teardown() { stop_fake; }
     grep -qx 'New body:' <<<"$output"
     grep -qx 'new body' <<<"$output"
 }
+
+@test "--files-from works together with file arguments" {
+    printf '%s\n' "$M/ham.eml" >"$M/list"
+    run rspamkit-scan -h "$NORMAL" --files-from "$M/list" "$M/spam.eml"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '^Results for file:' <<<"$output")" -eq 2 ]
+}
+
+@test "front door: -P VALUE before the command word routes to the command" {
+    run rspamkit -h "$CONTROLLER" -P "$RK_PASSWORD" stat
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == "Results for command: stat ("* ]]
+    run rspamkit -P "$RK_PASSWORD" -h "$CONTROLLER" uptime
+    [ "$status" -eq 0 ]
+    grep -q '^Uptime: ' <<<"$output"
+}

@@ -23,7 +23,7 @@ typedef struct dirframe {
 struct tk_walker {
     tk_walk_opts o;
     size_t next_arg;
-    int stdin_done, started;
+    int started, list_opened;
     FILE *list;               /* --files-from */
     dirframe *stack;
     size_t depth, cap;
@@ -342,9 +342,9 @@ int tk_walker_next(tk_walker *w, tk_input *in)
         char line[4096];
         if (w->next_arg < w->o.n_args) {
             path = w->o.args[w->next_arg++];
-        } else if (w->o.files_from && !w->list && !w->started) {
+        } else if (w->o.files_from && !w->list_opened) {
             w->list = strcmp(w->o.files_from, "-") == 0 ? stdin : fopen(w->o.files_from, "r");
-            w->started = 1;
+            w->started = w->list_opened = 1;
             if (!w->list) {
                 in->label = strdup(w->o.files_from);
                 return fail_input(in, TK_EX_NOINPUT, "cannot open file list %s: %s",

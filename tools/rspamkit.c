@@ -37,6 +37,14 @@ static const char *const valued[] = {
     "--settings-id", "--files-from", "--password-file", "--max-size", "--header-style",
 };
 
+static int is_word(const char *a)
+{
+    for (size_t r = 0; r < sizeof routes / sizeof *routes; r++)
+        if (strcasecmp(a, routes[r].word) == 0)
+            return 1;
+    return strncasecmp(a, "learn_class:", 12) == 0;
+}
+
 static int takes_value(const char *a)
 {
     for (size_t i = 0; i < sizeof valued / sizeof *valued; i++)
@@ -115,8 +123,15 @@ int main(int argc, char **argv)
         if (a[0] == '-' && a[1]) {
             if (!strchr(a, '=') && takes_value(a))
                 i++;
+            /* -P takes an optional value: the next word is the password
+             * unless it is an option or a command word. */
+            else if ((strcmp(a, "-P") == 0 || strcmp(a, "--password") == 0) && i + 1 < argc &&
+                     argv[i + 1][0] != '-' && !is_word(argv[i + 1]))
+                i++;
             continue;
         }
+        if (strncasecmp(a, "learn_class:", 12) == 0)
+            return run_tool("learn", argv, argc, 0);
         for (size_t r = 0; r < sizeof routes / sizeof *routes; r++)
             if (strcasecmp(a, routes[r].word) == 0)
                 return run_tool(routes[r].tool, argv, argc, routes[r].keep ? 0 : i);
