@@ -1023,8 +1023,9 @@ static int fd_above_2(int fd)
     return d;
 }
 
-/* In the vfork()ed child, before exec: only system calls, then exec or _exit. */
-static void __attribute__((noreturn)) child_exec(int rfd, pid_t parent, volatile int *err)
+/* In the vfork()ed child, before exec: only system calls, then exec or _exit.
+ * A failed exec is reported as its errno on `efd` (close-on-exec). */
+static void __attribute__((noreturn)) child_exec(int rfd, int efd, pid_t parent)
 {
     struct sigaction dfl;
     sigset_t none;
@@ -1036,7 +1037,9 @@ static void __attribute__((noreturn)) child_exec(int rfd, pid_t parent, volatile
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == parent && dup2(rfd, 0) == 0)
         execvp(L.argv[0], L.argv);
-    *err = errno ? errno : ECHILD;
+    int e = errno ? errno : ECHILD;
+    if (write(efd, &e, sizeof e) < 0)
+        _exit(127);
     _exit(127);
 }
 
@@ -1050,34 +1053,49 @@ static void __attribute__((noreturn)) child_exec(int rfd, pid_t parent, volatile
  */
 static int child_start(child *c, size_t size)
 {
-    int p[2];
+    int p[2], ep[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return errno;
-    p[0] = fd_above_2(p[0]); /* so that dup2 onto 0 is a real copy */
-    p[1] = fd_above_2(p[1]);
-    if (p[0] < 0 || p[1] < 0) {
+    if (pipe2(ep, O_CLOEXEC) < 0) {
         int e = errno;
         close(p[0]);
         close(p[1]);
         return e;
     }
+    p[0] = fd_above_2(p[0]); /* so that dup2 onto 0 is a real copy */
+    p[1] = fd_above_2(p[1]);
+    ep[1] = fd_above_2(ep[1]);
+    if (p[0] < 0 || p[1] < 0 || ep[1] < 0) {
+        int e = errno;
+        close(p[0]), close(p[1]), close(ep[0]), close(ep[1]);
+        return e;
+    }
     if (size > 65536)
         fcntl(p[1], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups for big messages */
-    volatile int err = 0;
     pid_t parent = getpid();
     pid_t pid = vfork();
     if (pid == 0)
-        child_exec(p[0], parent, &err);
+        child_exec(p[0], ep[1], parent);
     int e = pid < 0 ? errno : 0;
     close(p[0]);
-    if (pid > 0 && err) { /* exec failed; the child has exited */
-        int st;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    close(ep[1]);
+    if (pid > 0) {
+        /* vfork returns once the child has exec'd (EOF here) or failed
+         * (its errno here); the same holds where vfork is a plain fork. */
+        int ee = 0;
+        ssize_t r;
+        while ((r = read(ep[0], &ee, sizeof ee)) < 0 && errno == EINTR)
             ;
-        e = err;
-        c->exec_err = err;
-        pid = -1;
+        if (r == (ssize_t)sizeof ee) {
+            int st;
+            while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+                ;
+            e = ee;
+            c->exec_err = ee;
+            pid = -1;
+        }
     }
+    close(ep[0]);
     if (pid < 0) {
         close(p[1]);
         return e;

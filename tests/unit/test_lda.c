@@ -239,6 +239,69 @@ static void test_build(void)
           "X-Spam-Symbols: \n\nc\n");
 }
 
+/* Property: for random messages (random bytes, line endings, NULs, colons,
+ * folding), the output is the message with one block inserted at the end of
+ * the header block: every byte of the input is there, in order. With
+ * removal on, the body (everything from the end of the header block) is
+ * still there byte for byte. */
+static unsigned rng_state = 12345;
+static unsigned rnd(void)
+{
+    rng_state = rng_state * 1103515245u + 12345u;
+    return (rng_state >> 16) & 0x7fff;
+}
+
+static void test_random(void)
+{
+    static const char alphabet[] = "aX-S:p m\t\r\n\n\n\0:";
+    const char *reply = "{\"score\":3,\"required_score\":15,\"action\":\"no action\","
+                        "\"symbols\":{\"A\":{},\"B\":{}},\"milter\":{\"remove_headers\":{\"X-Spam\":0},"
+                        "\"add_headers\":{\"X-Spam-Foo\":\"v\\r\\nw\"}}}";
+    rk_result r;
+    rk_error err;
+    rk_error_clear(&err);
+    if (rk_result_parse((const unsigned char *)reply, strlen(reply), 0, &r, &err)) {
+        ok(0, "parse reply");
+        return;
+    }
+    int bad_keep = 0, bad_drop = 0;
+    for (int round = 0; round < 20000; round++) {
+        unsigned char msg[300];
+        size_t len = rnd() % sizeof msg;
+        for (size_t i = 0; i < len; i++)
+            msg[i] = (unsigned char)alphabet[rnd() % (sizeof alphabet - 1)];
+        if (len > 8 && rnd() % 3 == 0)
+            memcpy(msg, "X-Spam: ", 8);
+        lda_eoh e;
+        lda_find_eoh(msg, len, &e);
+        for (int keep = 0; keep < 2; keep++) {
+            lda_build_opts bo = {keep ? LDA_STYLE_RSPAMC : (lda_style)(round % 2), keep, TK_OUT_TEXT, "rspamkit T"};
+            lda_out out;
+            size_t n;
+            if (lda_build(&out, msg, len, round % 5 ? &r : NULL, "e", 0.0, &bo)) {
+                bad_keep++;
+                continue;
+            }
+            unsigned char *got = lda_out_flatten(&out, &n);
+            lda_out_clear(&out);
+            size_t eol = e.need_eol ? strlen(e.eol) : 0;
+            if (keep) {
+                /* prefix, (eol), added block, suffix */
+                if (!got || n < len + eol || memcmp(got, msg, e.pos) != 0 ||
+                    memcmp(got + n - (len - e.pos), msg + e.pos, len - e.pos) != 0)
+                    bad_keep++;
+            } else {
+                if (!got || n < len - e.pos || memcmp(got + n - (len - e.pos), msg + e.pos, len - e.pos) != 0)
+                    bad_drop++;
+            }
+            free(got);
+        }
+    }
+    rk_result_clear(&r);
+    ok(bad_keep == 0, "20000 random messages: every byte kept, block inserted at the end of the headers (%d bad)", bad_keep);
+    ok(bad_drop == 0, "20000 random messages with header removal: body untouched (%d bad)", bad_drop);
+}
+
 int main(void)
 {
     test_split();
@@ -246,5 +309,6 @@ int main(void)
     test_size();
     test_eoh();
     test_build();
+    test_random();
     return tap_done();
 }
