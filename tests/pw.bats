@@ -35,7 +35,17 @@ while time.time() < deadline:
         prompt, answer = answers.pop(0)
         seen = out.index(prompt, seen) + len(prompt)
         os.write(fd, answer + b"\n")
-_, status = os.waitpid(pid, 0)
+# never wait forever: a program still running at the deadline is killed
+while True:
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        break
+    if time.time() >= deadline:
+        os.kill(pid, 9)
+        _, status = os.waitpid(pid, 0)
+        out += b"\n[ptydrive: killed at the deadline, %d prompts unanswered]\n" % len(answers)
+        break
+    time.sleep(0.05)
 sys.stdout.write(out.decode("utf-8", "replace").replace("\r\n", "\n"))
 sys.exit(os.waitstatus_to_exitcode(status))
 PY

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -162,15 +163,23 @@ static void on_signal(int sig) { caught = sig; }
 static const int tty_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
 #define N_TTY_SIGNALS (sizeof tty_signals / sizeof tty_signals[0])
 
-/* One prompt and answer with echo off. 0, or -1 with errno. */
+/* One prompt and answer with echo off. 0, or -1 with errno.
+ * The terminal signals are blocked from before the prompt until input is
+ * there; ppoll() unblocks them atomically while it waits, so a Ctrl-C that
+ * comes right after the prompt cannot be lost before the read. */
 static int tty_ask(int fd, const char *prompt, secret *s, int *got)
 {
     struct termios saved, quiet;
     struct sigaction sa = { .sa_handler = on_signal }, old[N_TTY_SIGNALS];
-    int have_tc = tcgetattr(fd, &saved) == 0, r, e;
+    sigset_t block, oldmask;
+    int have_tc = tcgetattr(fd, &saved) == 0, r = -1, e = 0;
 
     caught = 0;
-    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: a signal interrupts read() */
+    sigemptyset(&block);
+    for (size_t i = 0; i < N_TTY_SIGNALS; i++)
+        sigaddset(&block, tty_signals[i]);
+    sigprocmask(SIG_BLOCK, &block, &oldmask);
+    sigemptyset(&sa.sa_mask);   /* no SA_RESTART: a signal interrupts the wait */
     for (size_t i = 0; i < N_TTY_SIGNALS; i++) {
         sigaction(tty_signals[i], &sa, &old[i]);
         if (old[i].sa_handler == SIG_IGN)   /* leave ignored signals ignored */
@@ -185,12 +194,24 @@ static int tty_ask(int fd, const char *prompt, secret *s, int *got)
     if (write(fd, prompt, strlen(prompt)) < 0) {
         /* no way to show the prompt; reading may still work */
     }
-    r = read_line(fd, s, 1);
-    e = errno;
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int pr = ppoll(&p, 1, NULL, &oldmask);
+        if (pr < 0 && errno == EINTR && !caught)
+            continue;
+        if (pr < 0)
+            e = errno;
+        break;
+    }
+    if (!caught && !e) {
+        r = read_line(fd, s, 1);
+        e = errno;
+    }
     if (have_tc)
         tcsetattr(fd, TCSANOW, &saved);
     for (size_t i = 0; i < N_TTY_SIGNALS; i++)
         sigaction(tty_signals[i], &old[i], NULL);
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
     if (caught) {
         secret_clear(s);
         raise(caught);   /* the old disposition acts now that the terminal is sane */
