@@ -102,6 +102,7 @@ typedef struct parser {
     rk_ucl *includepaths;  /* array set by .include(path=[...]) */
     const rk_ucl_env *env; /* templates and the like; NULL for argument parsers */
     int args_depth;
+    size_t copied;         /* values copied by .inherit so far */
 } parser;
 
 /* ----------------------------------------------------------------- errors */
@@ -1696,7 +1697,9 @@ static int state_machine(parser *p)
                 p->state = ST_ERROR;
                 return -1;
             }
-            next_key = end_of_object = 0;
+            /* libucl: both flags live for the whole chunk and parse_key
+             * resets next_key only for keys without '=' or ':', so after
+             * "a b {" ... "c = x" nests "c" too ("a b = x" is an error) */
             if (parse_key(p, &next_key, &end_of_object)) {
                 p->prev_state = p->state;
                 p->state = ST_ERROR;
@@ -2507,6 +2510,23 @@ static int macro_load(parser *p, const unsigned char *d, size_t len, const rk_uc
     return 0;
 }
 
+#define MAX_INHERITED (1u << 20) /* ours: .inherit of an object into itself doubles it */
+
+static size_t count_values(const rk_ucl *u)
+{
+    size_t n = 0;
+    for (; u; u = u->next) {
+        n++;
+        if (u->type == RK_UCL_OBJECT)
+            for (size_t i = 0; i < u->v.ov->n; i++)
+                n += u->v.ov->v[i] ? count_values(u->v.ov->v[i]) : 0;
+        else if (u->type == RK_UCL_ARRAY)
+            for (size_t i = 0; i < u->v.av->n; i++)
+                n += count_values(u->v.av->v[i]);
+    }
+    return n;
+}
+
 static int macro_inherit(parser *p, const unsigned char *d, size_t len, const rk_ucl *args)
 {
     const rk_ucl *parent = rk_ucl_find(p->top, (const char *)d, len);
@@ -2530,6 +2550,12 @@ static int macro_inherit(parser *p, const unsigned char *d, size_t len, const rk
             continue;
         if (!replace && rk_ucl_find(target, cur->key, cur->keylen))
             continue;
+        p->copied += count_values(cur);
+        if (p->copied > MAX_INHERITED) {
+            create_err(p, "Unable to inherit %.*s: the configuration grows over %u copied values",
+                       (int)len, (const char *)d, MAX_INHERITED);
+            return -1;
+        }
         rk_ucl *copy = rk_ucl_copy(cur);
         if (!copy) {
             nomem(p);
@@ -2617,8 +2643,19 @@ int rk_ucl_parse_env(const void *data, size_t len, const char *file, const rk_uc
         memcpy(copy, data, len);
     copy[len] = 0;
     if (parse_chunk(&p, copy, len, 0, DUP_APPEND, copy)) {
-        rk_buf_reserve(&p.err, 1);
-        rk_fail(err, RK_ERR_INPUT, "%s", p.err.p ? (const char *)p.err.p : "parse error");
+        /* one line: libucl quotes the offending character raw */
+        rk_buf line = {0};
+        for (size_t i = 0; i < p.err.len; i++) {
+            unsigned char c = p.err.p[i];
+            if (c == '\n')
+                rk_buf_puts(&line, "\\n");
+            else if (c < 0x20 || c == 0x7f)
+                rk_buf_printf(&line, "\\x%02x", c);
+            else
+                rk_buf_append(&line, &c, 1);
+        }
+        rk_fail(err, RK_ERR_INPUT, "%s", line.p ? (const char *)line.p : "parse error");
+        rk_buf_free(&line);
         parser_clear(&p);
         return -1;
     }
