@@ -49,6 +49,7 @@ struct rk_client {
     size_t n_addrs;
     char **keys;              /* per server: "host:port", socket path or URL */
     double *dead_until;       /* per server, wall clock; tried last until then */
+    struct addrinfo **ai;     /* per server, resolved once per client */
     int default_port;
     double connect_timeout, timeout;
     char *password;
@@ -82,7 +83,7 @@ typedef struct job {
     int file_ok;              /* File header + body: the server may read the file */
     int file_refused;         /* ... but it refused: send the body */
     int used_file;            /* this attempt sent File without a body */
-    struct addrinfo *ai, *ai_cur;
+    struct addrinfo *ai, *ai_cur;  /* the client's list for this server, next to try */
     const char *method;
     rk_buf path;              /* path of the (outer) request, with the URL prefix */
     rk_buf lines;             /* header lines of the (outer) request */
@@ -167,7 +168,8 @@ RK_API rk_client *rk_client_new(const rk_client_config *cfg, rk_error *err)
     c->dead_time = cfg->dead_time > 0 ? cfg->dead_time : 0;
     c->keys = calloc(c->n_addrs, sizeof *c->keys);
     c->dead_until = calloc(c->n_addrs, sizeof *c->dead_until);
-    if (!c->keys || !c->dead_until)
+    c->ai = calloc(c->n_addrs, sizeof *c->ai);
+    if (!c->keys || !c->dead_until || !c->ai)
         goto nomem;
     for (size_t i = 0; i < c->n_addrs; i++)
         if (!(c->keys[i] = addr_key(&c->addrs[i], c->default_port)))
@@ -217,6 +219,10 @@ RK_API void rk_client_free(rk_client *c)
         free(c->keys[i]);
     free(c->keys);
     free(c->dead_until);
+    for (size_t i = 0; c->ai && i < c->n_addrs; i++)
+        if (c->ai[i])
+            freeaddrinfo(c->ai[i]);
+    free(c->ai);
     rk_addrs_free(c->addrs, c->n_addrs);
     if (c->password) {
         explicit_bzero(c->password, strlen(c->password));
@@ -255,9 +261,35 @@ static void job_close(job *j)
     if (j->fd >= 0)
         close(j->fd);
     j->fd = -1;
-    if (j->ai)
-        freeaddrinfo(j->ai);
     j->ai = j->ai_cur = NULL;
+}
+
+/* Empty a buffer for the next job of the slot; a big one is given back. */
+static rk_buf keep_buf(rk_buf *b)
+{
+    rk_buf k = *b;
+    if (k.cap > 256 * 1024) {
+        rk_buf_free(&k);
+    } else {
+        if (k.p)
+            explicit_bzero(k.p, k.len); /* may hold a password */
+        k.len = 0;
+    }
+    memset(b, 0, sizeof *b);
+    return k;
+}
+
+/* Reset a slot; its small buffers stay allocated for the next job. */
+static void job_reset(job *j)
+{
+    rk_buf in = keep_buf(&j->in), path = keep_buf(&j->path), lines = keep_buf(&j->lines),
+           head = keep_buf(&j->head);
+    memset(j, 0, sizeof *j);
+    j->fd = -1;
+    j->in = in;
+    j->path = path;
+    j->lines = lines;
+    j->head = head;
 }
 
 static void job_free(rk_client *c, job *j)
@@ -267,18 +299,18 @@ static void job_free(rk_client *c, job *j)
         rk_curl_cancel(c->curl, j->xfer);
     j->xfer = NULL;
     free(j->order);
-    rk_buf_free(&j->path);
-    if (j->lines.p)
-        explicit_bzero(j->lines.p, j->lines.len);
-    rk_buf_free(&j->lines);
-    if (j->head.p)
-        explicit_bzero(j->head.p, j->head.len);
-    rk_buf_free(&j->head);
     rk_buf_free(&j->payload);
     rk_buf_free(&j->zbody);
+    job_reset(j);
+}
+
+/* Free what job_reset kept. */
+static void job_release(job *j)
+{
     rk_buf_free(&j->in);
-    memset(j, 0, sizeof *j);
-    j->fd = -1;
+    rk_buf_free(&j->path);
+    rk_buf_free(&j->lines);
+    rk_buf_free(&j->head);
 }
 
 /* The servers of this round: configured or random order, the ones that
@@ -459,21 +491,30 @@ static int start_socket(rk_client *c, job *j, const rk_addr *a, rk_error *err, d
     }
     int port = rk_addr_port(a, c->default_port);
     if (!j->ai) {
-        char ps[16];
-        snprintf(ps, sizeof ps, "%d", port);
+        /* resolved once per client: AI_ADDRCONFIG alone costs a netlink
+         * round trip per call */
+        size_t idx = j->order[j->pos];
         snprintf(j->host, sizeof j->host, strchr(a->host, ':') ? "[%s]:%d" : "%s:%d", a->host, port);
-        struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG};
-        int g = getaddrinfo(a->host, ps, &hints, &j->ai);
-        if (g == EAI_ADDRFAMILY || g == EAI_NONAME) {
-            hints.ai_flags = 0;
-            g = getaddrinfo(a->host, ps, &hints, &j->ai);
+        if (!c->ai[idx]) {
+            char ps[16];
+            snprintf(ps, sizeof ps, "%d", port);
+            /* a literal needs no lookup, and no AI_ADDRCONFIG netlink query */
+            unsigned char lit[sizeof(struct in6_addr)];
+            int numeric = inet_pton(AF_INET, a->host, lit) == 1 || inet_pton(AF_INET6, a->host, lit) == 1;
+            struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
+                                     .ai_flags = numeric ? AI_NUMERICHOST : AI_ADDRCONFIG};
+            int g = getaddrinfo(a->host, ps, &hints, &c->ai[idx]);
+            if (g == EAI_ADDRFAMILY || g == EAI_NONAME) {
+                hints.ai_flags = 0;
+                g = getaddrinfo(a->host, ps, &hints, &c->ai[idx]);
+            }
+            if (g) {
+                c->ai[idx] = NULL;
+                return rk_fail(err, RK_ERR_RESOLVE, "cannot resolve host %s: %s", a->host,
+                               g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g)), 1;
+            }
         }
-        if (g) {
-            j->ai = NULL;
-            return rk_fail(err, RK_ERR_RESOLVE, "cannot resolve host %s: %s", a->host,
-                           g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g)), 1;
-        }
-        j->ai_cur = j->ai;
+        j->ai = j->ai_cur = c->ai[idx];
     }
     while (j->ai_cur) {
         struct addrinfo *ai = j->ai_cur;
@@ -773,7 +814,7 @@ static int finish_reply(rk_client *c, job *j, rk_response *resp, rk_error *err, 
             rk_fail(err, RK_ERR_CRYPTO, "%s did not accept the HTTPCrypt request (plain reply "
                                         "HTTP %d %.80s): %s, and that the worker has a keypair",
                     j->host, resp->status, resp->reason ? resp->reason : "", hint);
-            err->http_status = resp->status;
+            rk_response_clear(resp); /* not an answer to what we asked */
             return 1;
         }
         size_t plen = resp->body_len >= RK_HC_OVERHEAD ? resp->body_len - RK_HC_OVERHEAD : 0;
@@ -943,8 +984,7 @@ RK_API int rk_client_run(rk_client *c, int max_inflight, rk_next_fn next, rk_don
             job *j = &jobs[i];
             if (j->used)
                 continue;
-            memset(j, 0, sizeof *j);
-            j->fd = -1;
+            job_reset(j);
             int g = next(ud, &j->req, &j->token);
             if (g < 0) {
                 rc = -1;
@@ -1089,9 +1129,11 @@ RK_API int rk_client_run(rk_client *c, int max_inflight, rk_next_fn next, rk_don
             }
         }
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (jobs[i].used)
             job_free(c, &jobs[i]);
+        job_release(&jobs[i]);
+    }
     free(jobs);
     free(errs);
     free(pfd);

@@ -159,3 +159,75 @@ more_encrypted() {
     [ "$status" -eq 0 ]
     [ "$(grep -c '"action"' <<<"$output")" -eq 40 ]
 }
+
+# ------------------------------------------- the controller tools over HTTPCrypt
+
+# variant FILE: a copy with a fresh Message-ID and one more line, unknown to
+# the learn cache and the fuzzy storage
+variant() {
+    local tag f
+    tag=$(date +%s%N)-$RANDOM
+    f=$BATS_TEST_TMPDIR/$(basename "$1" .eml)-$tag.eml
+    sed "s/^Message-ID: <\([^@]*\)@/Message-ID: <\1-$tag@/" "$1" >"$f"
+    echo "Reference code $tag, keep it for your records please." >>"$f"
+    echo "$f"
+}
+
+@test "learn over HTTPCrypt: learned, then already learned; nothing in clear on the wire" {
+    export RSPAMKIT_PASSWORD=$RK_PASSWORD
+    m=$(variant "$SRC/tests/server/msgs/spam1.eml")
+    start_proxy P pass "$RK_HOST" "$RK_CONTROLLER_PORT"
+    run rspamkit-learn -h "127.0.0.1:$P" --key "$RK_PUBKEY" --spam "$m"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$m: learned as spam" ]
+    req="$BATS_TEST_TMPDIR/P.port.req.1"
+    head -1 "$req" | grep -q '^POST /post '
+    ! grep -qa -e learnspam -e "$RK_PASSWORD" -e "Reference code" "$req"
+    run rspamkit-learn -h "$CONTROLLER" --key "$RK_PUBKEY" --spam "$m"
+    [ "$status" -eq 0 ]
+    [[ $output == "$m: already learned"* ]]
+    run rspamkit-learn -h "$CONTROLLER" --key "$OTHER_KEY" --spam "$m"
+    [ "$status" -eq 76 ]
+    [[ $output == *"--key"* ]]
+}
+
+@test "fuzzy add and del over HTTPCrypt change what the next scan shows" {
+    export RSPAMKIT_PASSWORD=$RK_PASSWORD
+    m=$(variant "$SRC/tests/server/msgs/fuzzy1.eml")
+    shows() {
+        for _ in $(seq 30); do
+            if rspamkit-scan -h "$NORMAL" --key "$RK_PUBKEY" "$1" | grep -q "^Symbol: $2 "; then
+                [ "$3" = yes ] && return 0
+            else
+                [ "$3" = no ] && return 0
+            fi
+            sleep 0.2
+        done
+        return 1
+    }
+    run rspamkit-fuzzy -h "$CONTROLLER" --key "$RK_PUBKEY" -f 1 add "$m"
+    [ "$status" -eq 0 ]
+    [ "$output" = "$m: added (1 hash)" ]
+    shows "$m" FUZZY_DENIED yes
+    run rspamkit-fuzzy -h "$CONTROLLER" --key "$RK_PUBKEY" -f 1 del "$m"
+    [ "$status" -eq 0 ]
+    shows "$m" FUZZY_DENIED no
+}
+
+@test "stat, counters and uptime over HTTPCrypt" {
+    export RSPAMKIT_PASSWORD=$RK_PASSWORD
+    run rspamkit-ctl -h "$CONTROLLER" --key "$RK_PUBKEY" stat
+    [ "$status" -eq 0 ]
+    grep -q '^Messages scanned: ' <<<"$output"
+    run rspamkit-ctl -h "$CONTROLLER" --key "$RK_PUBKEY" -j counters
+    [ "$status" -eq 0 ]
+    jq -e 'length > 0' <<<"$output" >/dev/null
+    run rspamkit-ctl -h "$CONTROLLER" --key "$RK_PUBKEY" uptime
+    [ "$status" -eq 0 ]
+    grep -q '^Rspamd version: 3.4' <<<"$output"
+    run rspamkit-ctl -h "$CONTROLLER" --key "$OTHER_KEY" stat
+    [ "$status" -eq 76 ]
+    [[ $output == *"did not accept the HTTPCrypt request"* ]]
+    RSPAMKIT_KEY=$RK_PUBKEY run rspamkit-ctl -h "$CONTROLLER" -P wrong stat
+    [ "$status" -eq 77 ]
+}
