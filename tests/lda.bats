@@ -337,6 +337,13 @@ scan_fails() {
     scan_fails "127.0.0.1:$FAKE_PORT"
 }
 
+@test "fault table: HTTPCrypt failure (a --key the server does not have)" {
+    [ -n "${RK_PUBKEY:-}" ] || skip "the test server has no keypair"
+    bad=${RK_PUBKEY:0:10}$([ "${RK_PUBKEY:10:1}" = a ] && echo b || echo a)${RK_PUBKEY:11}
+    scan_fails "$NORMAL" --key "$bad"
+    grep -q '^X-Spam-Error: .*HTTPCrypt' "$OUT/msg.0"
+}
+
 @test "fault table: message over --max-size" {
     scan_fails "$NORMAL" --max-size 100
     grep -q '^X-Spam-Error: message size [0-9]* exceeds --max-size 100' "$OUT/msg.0"
