@@ -1,6 +1,7 @@
 /* JSON and UCL serialisation with libucl's layout and number rules, so that
  * our -j/--compact/--ucl output is byte-identical to rspamc's. */
 #include "internal.h"
+#include "ucl.h" /* rk_emit_json_string */
 
 #include <limits.h>
 #include <math.h>
@@ -45,6 +46,13 @@ static int put_string(rk_buf *b, const char *s, size_t len)
             return -1;
     }
     return rk_buf_append(b, "\"", 1);
+}
+
+/* Also used by the configdump emitter (lib/ucl_emit.c): libucl escapes
+ * strings the same way in every output. */
+int rk_emit_json_string(rk_buf *b, const char *s, size_t len)
+{
+    return put_string(b, s, len);
 }
 
 static int put_scalar(rk_buf *b, const json_t *v)

@@ -90,6 +90,15 @@ rk_ucl *rk_ucl_copy_one(const rk_ucl *u);
 /* Does `c` need escaping in a key (libucl's "UCL unsafe" class)? */
 int rk_ucl_key_unsafe(unsigned char c);
 
+/* libucl's JSON string escaping, shared with rk_emit (defined in emit.c). */
+int rk_emit_json_string(rk_buf *b, const char *s, size_t len);
+
+/* Read a whole regular file into a malloc'd NUL-terminated buffer. On
+ * failure returns -1 with errno set and *step saying what failed. */
+typedef enum rk_slurp_step { RK_SLURP_OPEN, RK_SLURP_STAT, RK_SLURP_NOTREG, RK_SLURP_READ,
+                             RK_SLURP_NOMEM } rk_slurp_step;
+int rk_ucl_slurp(const char *path, unsigned char **buf, size_t *len, rk_slurp_step *step);
+
 /* Number printing (ucl_num.c): Rspamd's fpconv "%.Nf" (grisu2 shortest
  * digits, then truncation or scientific notation). Writes at most 40 bytes
  * plus NUL into out and returns the length. */

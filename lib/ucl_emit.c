@@ -41,36 +41,8 @@ static void tabs(emitter *e, unsigned n)
 
 static void put_jstring(emitter *e, const char *s, size_t len)
 {
-    size_t run = 0;
-    put(e, "\"", 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        const char *esc = NULL;
-        switch (c) {
-        case 0: esc = "\\u0000"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        case '\b': esc = "\\b"; break;
-        case '\t': esc = "\\t"; break;
-        case '\f': esc = "\\f"; break;
-        case '\v': esc = "\\u000B"; break;
-        case '\\': esc = "\\\\"; break;
-        case '"': esc = "\\\""; break;
-        default:
-            if (c < 0x20 || c == 0x7f)
-                esc = "\\uFFFD";
-            break;
-        }
-        if (esc) {
-            put(e, s + i - run, run);
-            run = 0;
-            puts_(e, esc);
-        } else {
-            run++;
-        }
-    }
-    put(e, s + len - run, run);
-    put(e, "\"", 1);
+    if (!e->fail && rk_emit_json_string(&e->b, s, len))
+        e->fail = 1;
 }
 
 static void squoted_string(emitter *e, const char *s, size_t len)

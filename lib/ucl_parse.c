@@ -14,7 +14,6 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -23,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_INCLUDE_DEPTH 16  /* libucl: UCL_MAX_RECURSION */
@@ -1934,53 +1932,34 @@ typedef struct include_params {
     const char *target;
 } include_params;
 
-/* Whole file into a NUL-terminated buffer. `must_exist` as libucl's
- * ucl_fetch_file: errors other than open() are only reported then. */
+/* Whole file into a NUL-terminated buffer, with libucl's messages
+ * (ucl_fetch_file): some errors only count when the file must exist. */
 static int fetch_file(parser *p, const char *path, unsigned char **buf, size_t *len,
                       int must_exist)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) {
+    rk_slurp_step step;
+    if (rk_ucl_slurp(path, buf, len, &step) == 0)
+        return 0;
+    switch (step) {
+    case RK_SLURP_OPEN:
         create_err(p, "cannot open file %s: %s", path, strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
+        break;
+    case RK_SLURP_STAT:
         if (must_exist || errno == EPERM)
             create_err(p, "cannot stat file %s: %s", path, strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
+        break;
+    case RK_SLURP_NOTREG:
         if (must_exist)
             create_err(p, "file %s is not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    unsigned char *b = malloc(size + 1);
-    if (!b) {
-        close(fd);
+        break;
+    case RK_SLURP_READ:
+        create_err(p, "cannot read file %s: %s", path, strerror(errno));
+        break;
+    case RK_SLURP_NOMEM:
         nomem(p);
-        return -1;
+        break;
     }
-    while (got < size) {
-        ssize_t n = read(fd, b + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            create_err(p, "cannot read file %s: %s", path, n < 0 ? strerror(errno) : "short read");
-            free(b);
-            close(fd);
-            return -1;
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    b[size] = 0;
-    *buf = b;
-    *len = size;
-    return 0;
+    return -1;
 }
 
 /* The environment may confine file access (the fuzzer does). */

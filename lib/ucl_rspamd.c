@@ -3,12 +3,10 @@
 #include "ucl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Debian's build of Rspamd 3.4 */
@@ -185,47 +183,22 @@ fail:
     return -1;
 }
 
-/* Whole file, NUL-terminated. */
+/* Whole file, NUL-terminated, with Rspamd's messages for its top file. */
 int rk_rs_read_file(const char *path, unsigned char **buf, size_t *len, rk_error *err)
 {
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
+    rk_slurp_step step;
+    if (rk_ucl_slurp(path, buf, len, &step) == 0)
+        return 0;
+    switch (step) {
+    case RK_SLURP_OPEN:
         return rk_fail(err, RK_ERR_INPUT, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        return rk_fail(err, RK_ERR_INPUT, "cannot stat %s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return rk_fail(err, RK_ERR_INPUT, "cannot read %s: %s", path,
-                       S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
-    }
-    size_t size = (size_t)st.st_size, got = 0;
-    unsigned char *b = malloc(size + 1);
-    if (!b) {
-        close(fd);
+    case RK_SLURP_STAT:
+        return rk_fail(err, RK_ERR_INPUT, "cannot stat %s: %s", path, strerror(errno));
+    case RK_SLURP_NOMEM:
         return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+    default:
+        return rk_fail(err, RK_ERR_INPUT, "cannot read %s: %s", path, strerror(errno));
     }
-    while (got < size) {
-        ssize_t n = read(fd, b + got, size - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            int e = errno;
-            free(b);
-            close(fd);
-            return rk_fail(err, RK_ERR_INPUT, "cannot read %s: %s", path,
-                           n < 0 ? strerror(e) : "file shrank while reading");
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    b[size] = 0;
-    *buf = b;
-    *len = size;
-    return 0;
 }
 
 RK_API int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,

@@ -2,9 +2,13 @@
  * copies and conversion to jansson. */
 #include "ucl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 rk_ucl *rk_ucl_node(rk_ucl_type type, unsigned prio)
 {
@@ -606,4 +610,56 @@ static json_t *one_to_json(const rk_ucl *u)
 RK_API json_t *rk_ucl_to_json(const rk_ucl *u)
 {
     return u ? one_to_json(u) : json_null();
+}
+
+/* ---------------------------------------------------------------- files */
+
+int rk_ucl_slurp(const char *path, unsigned char **buf, size_t *len, rk_slurp_step *step)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        *step = RK_SLURP_OPEN;
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        *step = RK_SLURP_STAT;
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        *step = RK_SLURP_NOTREG;
+        errno = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        return -1;
+    }
+    size_t size = (size_t)st.st_size, got = 0;
+    unsigned char *b = malloc(size + 1);
+    if (!b) {
+        close(fd);
+        *step = RK_SLURP_NOMEM;
+        errno = ENOMEM;
+        return -1;
+    }
+    while (got < size) {
+        ssize_t n = read(fd, b + got, size - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int e = n < 0 ? errno : EIO; /* the file shrank while reading */
+            free(b);
+            close(fd);
+            *step = RK_SLURP_READ;
+            errno = e;
+            return -1;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    b[size] = 0;
+    *buf = b;
+    *len = size;
+    return 0;
 }
