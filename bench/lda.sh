@@ -22,7 +22,11 @@ cleanup() {
 trap cleanup EXIT
 make -s install DESTDIR="$work/inst" prefix=/usr/local >/dev/null
 bin="$work/inst/usr/local/bin"
-export LD_LIBRARY_PATH="$work/inst/usr/local/lib"
+# The installed binary needs its library from the temporary prefix. Run it
+# through the dynamic loader with --library-path rather than exporting
+# LD_LIBRARY_PATH, which the delivery commands (cat) would inherit and pay for.
+ldso=$(readelf -l "$bin/rspamkit-scan" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+ours="$ldso --library-path $work/inst/usr/local/lib $bin/rspamkit-scan"
 cc -O2 -o "$work/floor" "$src/bench/floor.c"
 if [ -n "${RK_TEST_DIR:-}" ] && [ -f "$RK_TEST_DIR/env" ]; then
     srv=$RK_TEST_DIR
@@ -41,7 +45,7 @@ rounds=$(( (runs + 9) / 10 ))
 for r in $(seq "$rounds"); do
     hyperfine -N --runs 10 --warmup 2 --export-json "$work/r$r.json" \
         -n floor "$work/floor $RK_HOST $RK_NORMAL_PORT $msg" \
-        -n "rspamkit-scan --mime --exec cat" "$bin/rspamkit-scan -h $hp --mime --exec cat $msg" \
+        -n "rspamkit-scan --mime --exec cat" "$ours -h $hp --mime --exec cat $msg" \
         -n "rspamc --mime --exec cat" "rspamc -h $hp --mime --exec cat $msg" >/dev/null 2>&1
 done
 python3 - "$work"/r*.json <<'PY'
@@ -72,8 +76,8 @@ rss() { # rss CMD...: peak RSS in kB, median of 3
         /usr/bin/time -v "$@" < "$big" 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p'
     done | sort -n | sed -n 2p
 }
-ours_exec=$(rss "$bin/rspamkit-scan" -t 60 -h "$hp" --mime --exec "wc -c")
-ours_out=$(rss "$bin/rspamkit-scan" -t 60 -h "$hp" --mime)
+ours_exec=$(rss $ours -t 60 -h "$hp" --mime --exec "wc -c")
+ours_out=$(rss $ours -t 60 -h "$hp" --mime)
 theirs=$(rss rspamc -t 60 -h "$hp" --mime)
 limit=$(( size * 12 / 10 / 1024 + 4096 ))
 printf '%-44s %8s kB\n' "message size" "$((size / 1024))"

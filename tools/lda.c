@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <syslog.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -997,6 +998,7 @@ static struct {
     lda_style style;
     long long max_size;
     char **argv;          /* delivery command, NULL: stdout */
+    char *path;           /* argv[0] found in PATH once, NULL: let execvp search */
     char scanner[64];
     tk_walker *w;
     const rk_headers *base;
@@ -1035,8 +1037,12 @@ static void __attribute__((noreturn)) child_exec(int rfd, int efd, pid_t parent)
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() == parent && dup2(rfd, 0) == 0)
-        execvp(L.argv[0], L.argv);
+    if (getppid() == parent && dup2(rfd, 0) == 0) {
+        if (L.path)
+            execv(L.path, L.argv);
+        if (!L.path || errno == ENOEXEC)
+            execvp(L.argv[0], L.argv); /* not found, or a script without #!: as execvp does */
+    }
     int e = errno ? errno : ECHILD;
     if (write(efd, &e, sizeof e) < 0)
         _exit(127);
@@ -1447,6 +1453,38 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     return 0;
 }
 
+/* The program execvp would run, looked up once (not in every child, where
+ * each miss along a long PATH would be a failed execve while we wait). */
+static char *find_in_path(const char *name)
+{
+    if (strchr(name, '/'))
+        return NULL;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        return NULL;
+    size_t nl = strlen(name);
+    while (*path) {
+        size_t dl = strcspn(path, ":");
+        char *full = malloc(dl + nl + 3);
+        if (!full)
+            return NULL;
+        if (dl)
+            memcpy(full, path, dl);
+        else
+            full[0] = '.', dl = 1;
+        full[dl] = '/';
+        memcpy(full + dl + 1, name, nl + 1);
+        struct stat sb;
+        if (stat(full, &sb) == 0 && S_ISREG(sb.st_mode) && access(full, X_OK) == 0)
+            return full;
+        free(full);
+        path += strcspn(path, ":");
+        if (*path == ':')
+            path++;
+    }
+    return NULL;
+}
+
 int lda_setup(const lda_opts *o)
 {
     memset(&L, 0, sizeof L);
@@ -1497,6 +1535,7 @@ int lda_setup(const lda_opts *o)
             return TK_EX_USAGE;
         }
         L.argv = all;
+        L.path = find_in_path(all[0]);
     }
     openlog("rspamkit-scan", LOG_PID | (o->verbose ? LOG_PERROR : 0), LOG_MAIL);
     return 0;
@@ -1520,6 +1559,7 @@ int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight
     }
     free(L.e);
     lda_argv_free(L.argv);
+    free(L.path);
     closelog();
     int st = L.status;
     memset(&L, 0, sizeof L);
