@@ -126,7 +126,11 @@ RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist,
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        if (!must_exist && errno == ENOENT)
+        /* EACCES/ENOTDIR from stat: a directory on the way cannot be searched
+         * (e.g. an inherited $HOME of another user, as in LDA use), so there
+         * is no file we could know of; a file that exists but cannot be read
+         * still fails below */
+        if (!must_exist && (errno == ENOENT || errno == ENOTDIR || errno == EACCES))
             return 0;
         return rk_fail(err, RK_ERR_INPUT, "cannot read %s: %s", path, strerror(errno));
     }

@@ -421,6 +421,12 @@ static rk_ucl *import_table(import_ctx *x, const lv *t)
             rk_ucl_free(top);
             goto oom;
         }
+        /* lua_ucl gives the values of an implicit array the key of the first */
+        for (rk_ucl *f = o->next; f; f = f->next)
+            if (!f->key && rk_ucl_set_key(f, o->key, o->keylen)) {
+                rk_ucl_free(top);
+                goto oom;
+            }
     }
     return top;
 oom:
