@@ -231,3 +231,22 @@ variant() {
     RSPAMKIT_KEY=$RK_PUBKEY run rspamkit-ctl -h "$CONTROLLER" -P wrong stat
     [ "$status" -eq 77 ]
 }
+
+@test "the key from the config file; RSPAMKIT_KEY and --key win over it" {
+    export RSPAMKIT_SYSCONFIG=/nonexistent RSPAMKIT_CONFIG="$BATS_TEST_TMPDIR/config"
+    printf 'key = "%s";\n' "$RK_PUBKEY" >"$RSPAMKIT_CONFIG"
+    before=$(encrypted_replies)
+    run rspamkit-scan -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    more_encrypted "$before"
+    printf 'key = "%s";\n' "$OTHER_KEY" >"$RSPAMKIT_CONFIG"
+    run rspamkit-scan -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 76 ]
+    RSPAMKIT_KEY=$RK_PUBKEY run rspamkit-scan -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    run rspamkit-scan -h "$NORMAL" --key "$RK_PUBKEY" "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    printf 'key = 12;\n' >"$RSPAMKIT_CONFIG"
+    run rspamkit-scan -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 64 ]
+}

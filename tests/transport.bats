@@ -197,6 +197,18 @@ teardown() {
     grep -q '^Action: no action$' <<<"$output"
 }
 
+@test "retries from the config file; --retries wins over it" {
+    export RSPAMKIT_SYSCONFIG=/nonexistent RSPAMKIT_CONFIG="$BATS_TEST_TMPDIR/config"
+    printf 'retries = 2;\n' >"$RSPAMKIT_CONFIG"
+    a=$(closed_port)
+    run rspamkit-scan -h "127.0.0.1:$a" --retry-delay 0.1 "$M/ham.eml"
+    [ "$status" -eq 69 ]
+    [[ $output == *"(after 2 retries)"* ]]
+    run rspamkit-scan -h "127.0.0.1:$a" --retries 0 "$M/ham.eml"
+    [ "$status" -eq 69 ]
+    [[ $output != *"retries"* ]]
+}
+
 @test "--retries: backoff doubles, and the error counts the retries" {
     a=$(closed_port)
     SECONDS=0

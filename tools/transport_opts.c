@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-tk_transport tk_transport_opts;
+#define NOT_GIVEN INT_MIN
+tk_transport tk_transport_opts = {.retries = NOT_GIVEN};
 
 struct poptOption tk_transport_table[] = {
     {"key", 0, POPT_ARG_STRING, &tk_transport_opts.key, 0,
@@ -23,7 +24,7 @@ struct poptOption tk_transport_table[] = {
     {"insecure", 0, POPT_ARG_NONE, &tk_transport_opts.insecure, 0,
      "Do not verify the certificate of https:// servers", NULL},
     {"retries", 0, POPT_ARG_INT, &tk_transport_opts.retries, 0,
-     "Rounds over the server list again after all failed (default 0)", "N"},
+     "Rounds over the server list again after all failed (default 0, or the config file's)", "N"},
     {"retry-delay", 0, POPT_ARG_DOUBLE, &tk_transport_opts.retry_delay, 0,
      "Seconds before the first retry round, doubling (default 1)", "SECONDS"},
     {"random-host", 0, POPT_ARG_NONE, &tk_transport_opts.random_host, 0,
@@ -45,7 +46,7 @@ int tk_transport_apply(rk_client_config *cfg)
         tk_err("-z/--compressed: this build of rspamkit has no zstd support");
         return TK_EX_USAGE;
     }
-    if (t->retries < 0 || t->retries > 100) {
+    if (t->retries != NOT_GIVEN && (t->retries < 0 || t->retries > 100)) {
         tk_err("--retries must be between 0 and 100");
         return TK_EX_USAGE;
     }
@@ -57,14 +58,30 @@ int tk_transport_apply(rk_client_config *cfg)
         tk_err("cannot read --cacert file %s: %s", t->cacert, strerror(errno));
         return TK_EX_NOINPUT;
     }
+    /* --key, else RSPAMKIT_KEY, else the config file (as for the password);
+     * --retries, else the config file */
     const char *key = t->key;
     if (!key || !*key)
         key = getenv("RSPAMKIT_KEY");
+    int retries = t->retries == NOT_GIVEN ? -1 : t->retries;
+    if (!(key && *key) || retries < 0) {
+        static rk_settings conf; /* lives as long as the process: cfg points into it */
+        rk_error err;
+        rk_error_clear(&err);
+        if (rk_config_load(&conf, &err)) {
+            tk_err("%s", err.msg);
+            return TK_EX_USAGE;
+        }
+        if (!(key && *key))
+            key = conf.key;
+        if (retries < 0)
+            retries = conf.retries;
+    }
     cfg->pubkey = key && *key ? key : NULL;
     cfg->compress = t->compressed;
     cfg->cacert = t->cacert;
     cfg->insecure = t->insecure;
-    cfg->retries = t->retries;
+    cfg->retries = retries > 0 ? retries : 0;
     cfg->retry_delay = t->retry_delay;
     cfg->random_host = t->random_host;
     cfg->dead_time = t->dead_time;
