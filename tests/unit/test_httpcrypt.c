@@ -257,7 +257,7 @@ static void test_zstd(void)
     size_t n = 300000;
     unsigned char *msg = malloc(n);
     for (size_t i = 0; i < n; i++)
-        msg[i] = (unsigned char)("From: a@b\r\nSubject: x\r\n\r\nbody\0"[i % 32] ^ (i / 7919));
+        msg[i] = (unsigned char)("From: a@b\r\nSubject: x\r\n\r\nbody\0"[i % 31] ^ (i / 7919));
     ok(rk_zstd_compress(msg, n, &z, &err) == 0 && z.len > 4 && z.len < n &&
            memcmp(z.p, "\x28\xb5\x2f\xfd", 4) == 0, "compress: one zstd frame, smaller");
     ok(rk_zstd_decompress(z.p, z.len, &back, 1 << 30, &err) == 0 && back.len == n &&
