@@ -476,6 +476,7 @@ typedef enum rk_ucl_type {
 #define RK_UCL_TEMPLATES   0x2u /* pass every file through Rspamd's Jinja stage: {# #}
                                    comments and {= name =} expressions are expanded,
                                    {% %} statements are refused with an error */
+#define RK_UCL_KEEP_COMMENTS 0x4u /* keep comments with the values they precede */
 
 typedef struct rk_ucl_parse_opts {
     unsigned flags;
@@ -523,6 +524,10 @@ typedef enum rk_ucl_format {
  * The top value prints without braces in config syntax. Returns a malloc'd
  * NUL-terminated string or NULL on ENOMEM. */
 RK_API char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len);
+/* The same with flags: RK_UCL_EMIT_COMMENTS prints the comments kept by the
+ * parser (RK_UCL_KEEP_COMMENTS) in config syntax, as rspamadm's -s does. */
+#define RK_UCL_EMIT_COMMENTS 0x1u
+RK_API char *rk_ucl_emit_ex(const rk_ucl *u, rk_ucl_format fmt, unsigned flags, size_t *len);
 /* The tree as jansson values (implicit arrays become arrays, the top value's
  * implicit-array followers are ignored). NULL on ENOMEM. */
 RK_API json_t *rk_ucl_to_json(const rk_ucl *u);
@@ -538,6 +543,7 @@ typedef struct rk_rspamd_opts {
     size_t n_vars;
     int skip_template;         /* -T: no Jinja stage */
     int no_transform;          /* dump the tree exactly as parsed */
+    int keep_comments;         /* -s: keep comments (RK_UCL_KEEP_COMMENTS) */
 } rk_rspamd_opts;
 
 RK_API int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *err);

@@ -38,6 +38,16 @@ typedef struct rk_ucl_elems {
     size_t n, cap;
 } rk_ucl_elems;
 
+/* Comments the parser kept for a value (configdump -s), in order. */
+typedef struct rk_ucl_comments {
+    char **text;
+    size_t *len;
+    size_t n;
+    int after;        /* printed after the value (libucl's "inherited" mark) */
+} rk_ucl_comments;
+
+void rk_ucl_comments_free(rk_ucl_comments *c);
+
 struct rk_ucl {
     rk_ucl_type type;
     unsigned flags;   /* RK_UCLF_* */
@@ -54,6 +64,7 @@ struct rk_ucl {
         rk_ucl_elems *av;
     } v;
     rk_ucl *next;     /* next value of an implicit array */
+    rk_ucl_comments *comments; /* only when the parser was asked to keep them */
 };
 
 /* Allocation and tree surgery (ucl_tree.c). All return NULL / -1 on ENOMEM. */
@@ -131,6 +142,7 @@ struct rk_ucl_env {
     const rk_ucl_kv *tpl_paths; /* template names: paths.X */
     size_t n_tpl_paths;
     const char *include_root;   /* if set, .include/.load may only read below it */
+    int keep_comments;          /* attach comments to the values (configdump -s) */
 };
 
 /* Parse data[0..len) as the content of `file` (NULL: a buffer; $FILENAME is

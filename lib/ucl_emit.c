@@ -21,6 +21,7 @@ typedef struct emitter {
     const rk_ucl *top;
     unsigned indent;
     int fail;
+    int comments; /* print kept comments (config syntax only) */
 } emitter;
 
 static void put(emitter *e, const void *s, size_t len)
@@ -176,12 +177,37 @@ static void end_object(emitter *e, const rk_ucl *u)
     finish(e, u, 0);
 }
 
+static void value(emitter *e, const rk_ucl *u, int print_key_);
+
+/* One value with, in config syntax, the comments kept with it: before it,
+ * or after it when they were found before a closing brace. */
 static void elt(emitter *e, const rk_ucl *u, int first, int print_key_)
 {
-    char num[64];
+    const rk_ucl_comments *c =
+        e->comments && e->fmt == RK_UCL_FMT_CONFIG ? u->comments : NULL;
     if (e->fmt != RK_UCL_FMT_CONFIG && !first)
         puts_(e, e->fmt == RK_UCL_FMT_COMPACT ? "," : ",\n");
     tabs(e, e->indent);
+    if (c && !c->after) {
+        for (size_t i = 0; i < c->n; i++) {
+            put(e, c->text[i], c->len[i]);
+            put(e, "\n", 1);
+            tabs(e, e->indent);
+        }
+        c = NULL;
+    }
+    value(e, u, print_key_);
+    for (size_t i = 0; c && i < c->n; i++) {
+        put(e, c->text[i], c->len[i]);
+        put(e, "\n", 1);
+        if (i + 1 < c->n)
+            tabs(e, e->indent);
+    }
+}
+
+static void value(emitter *e, const rk_ucl *u, int print_key_)
+{
+    char num[64];
     switch (u->type) {
     case RK_UCL_OBJECT:
         start_object(e, u, print_key_);
@@ -228,7 +254,12 @@ static void elt(emitter *e, const rk_ucl *u, int first, int print_key_)
 
 RK_API char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len)
 {
-    emitter e = {.fmt = fmt, .top = u};
+    return rk_ucl_emit_ex(u, fmt, 0, len);
+}
+
+RK_API char *rk_ucl_emit_ex(const rk_ucl *u, rk_ucl_format fmt, unsigned flags, size_t *len)
+{
+    emitter e = {.fmt = fmt, .top = u, .comments = !!(flags & RK_UCL_EMIT_COMMENTS)};
     if (u)
         elt(&e, u, 1, 0);
     if (!e.fail && rk_buf_reserve(&e.b, 1))

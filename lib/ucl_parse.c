@@ -101,6 +101,7 @@ typedef struct parser {
     const rk_ucl_env *env; /* templates and the like; NULL for argument parsers */
     int args_depth;
     size_t copied;         /* values copied by .inherit so far */
+    rk_ucl_comments *pending; /* comments not attached yet (libucl's last_comment) */
 } parser;
 
 /* ----------------------------------------------------------------- errors */
@@ -168,6 +169,68 @@ static void skip1(chunk *ch)
 
 /* ---------------------------------------------------------------- comments */
 
+/* libucl's ucl_save_comment: kept only when asked (rspamadm keeps them for -s) */
+static void save_comment(parser *p, const unsigned char *begin, size_t len)
+{
+    if (!p->env || !p->env->keep_comments || len == 0)
+        return;
+    rk_ucl_comments *c = p->pending;
+    if (!c && !(c = p->pending = calloc(1, sizeof *c))) {
+        nomem(p);
+        return;
+    }
+    char **t = realloc(c->text, (c->n + 1) * sizeof *t);
+    if (t)
+        c->text = t;
+    size_t *l = realloc(c->len, (c->n + 1) * sizeof *l);
+    if (l)
+        c->len = l;
+    char *d = malloc(len + 1);
+    if (!t || !l || !d) {
+        free(d);
+        nomem(p);
+        return;
+    }
+    memcpy(d, begin, len);
+    d[len] = 0;
+    c->text[c->n] = d;
+    c->len[c->n++] = len;
+}
+
+/* libucl's ucl_attach_comment: the pending comments go to `obj`, printed
+ * before it, or after it when `after` (comments before a closing brace or
+ * at the end of a file). A value that has comments gets more at its end. */
+static void attach_comments(parser *p, rk_ucl *obj, int after)
+{
+    rk_ucl_comments *c = p->pending;
+    if (!c)
+        return;
+    p->pending = NULL;
+    if (!obj->comments) {
+        c->after = after;
+        obj->comments = c;
+        return;
+    }
+    rk_ucl_comments *o = obj->comments;
+    char **t = realloc(o->text, (o->n + c->n) * sizeof *t);
+    if (t)
+        o->text = t;
+    size_t *l = realloc(o->len, (o->n + c->n) * sizeof *l);
+    if (l)
+        o->len = l;
+    if (!t || !l) {
+        rk_ucl_comments_free(c);
+        nomem(p);
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        o->text[o->n] = c->text[i];
+        o->len[o->n++] = c->len[i];
+    }
+    c->n = 0;
+    rk_ucl_comments_free(c);
+}
+
 /* libucl's ucl_skip_comments: '#' lines and nested block comments starting
  * exactly at the current position, repeated. Inside a block comment a '"'
  * not preceded by a backslash toggles a quoted state that hides the end. */
@@ -175,16 +238,21 @@ static int skip_comments(parser *p)
 {
     chunk *ch = p->chunks;
     int nested = 0, quoted = 0;
+    const unsigned char *beg = NULL;
 again:
     if (ch->pos < ch->end && *ch->pos == '#') {
+        beg = ch->pos;
         while (ch->pos < ch->end) {
             if (*ch->pos == '\n') {
+                save_comment(p, beg, (size_t)(ch->pos - beg));
+                beg = NULL;
                 skip1(ch);
                 goto again;
             }
             skip1(ch);
         }
     } else if (ch->end - ch->pos >= 2 && ch->pos[0] == '/' && ch->pos[1] == '*') {
+        beg = ch->pos;
         skip1(ch);
         skip1(ch);
         nested++;
@@ -198,6 +266,8 @@ again:
                      * (below) one more, so "**" + "/" does not close */
                     skip1(ch);
                     if (*ch->pos == '/' && --nested == 0) {
+                        save_comment(p, beg, (size_t)(ch->pos - beg + 1));
+                        beg = NULL;
                         skip1(ch);
                         goto again;
                     }
@@ -216,6 +286,8 @@ again:
             return -1;
         }
     }
+    if (beg && ch->pos > beg)
+        save_comment(p, beg, (size_t)(ch->pos - beg));
     return 0;
 }
 
@@ -977,6 +1049,7 @@ static rk_ucl *get_container(parser *p)
             return NULL;
         }
         p->cur = obj;
+        attach_comments(p, obj, 0);
         return obj;
     }
     return p->cur;
@@ -1016,6 +1089,7 @@ static int process_element(parser *p, rk_ucl *nobj)
         }
         p->stack->obj->len++;
         p->cur = nobj;
+        attach_comments(p, nobj, 0);
         return 0;
     }
 
@@ -1067,6 +1141,7 @@ static int process_element(parser *p, rk_ucl *nobj)
         break;
     }
     p->cur = nobj;
+    attach_comments(p, nobj, 0);
     return 0;
 }
 
@@ -1459,6 +1534,8 @@ static int parse_after_value(parser *p)
                         return -1;
                     }
                     pop_frame(p);
+                    if (p->cur)
+                        attach_comments(p, p->cur, 1);
                     while (p->stack && p->stack->next &&
                            p->stack->next->level != p->stack->level) {
                         p->cur = p->stack->obj;
@@ -1537,10 +1614,10 @@ static int macro_value(parser *p, const unsigned char **start, size_t *len)
 {
     chunk *ch = p->chunks;
     const unsigned char *c = ch->pos;
-    int dummy1 = 0, dummy2 = 0, dummy3 = 0;
+    int unused_unescape = 0, unused_unsafe = 0, unused_expand = 0; /* raw: not unescaped */
     if (*c == '"') {
         skip1(ch);
-        if (lex_json_string(p, &dummy1, &dummy2, &dummy3))
+        if (lex_json_string(p, &unused_unescape, &unused_unsafe, &unused_expand))
             return -1;
         *start = c + 1;
         *len = (size_t)(ch->pos - c - 2);
@@ -1611,6 +1688,7 @@ static rk_ucl *macro_args(parser *p)
             memset(&sub, 0, sizeof sub);
             memset(&subenv, 0, sizeof subenv);
             subenv.include_root = p->env ? p->env->include_root : NULL;
+            subenv.keep_comments = p->env ? p->env->keep_comments : 0;
             sub.env = &subenv;
             sub.args_depth = p->args_depth + 1;
             char cwd[PATH_MAX];
@@ -1817,6 +1895,15 @@ static int state_machine(parser *p)
             set_err(p, "internal error: parser is in an unknown state");
             return -1;
         }
+    }
+
+    if (p->pending) {
+        if (p->cur)
+            attach_comments(p, p->cur, 1);
+        else if (p->stack && p->stack->obj)
+            attach_comments(p, p->stack->obj, 1);
+        else if (p->top)
+            attach_comments(p, p->top, 1);
     }
 
     /* unclosed braces opened in this chunk */
@@ -2584,6 +2671,8 @@ static void parser_clear(parser *p)
     p->top = NULL;
     rk_ucl_free(p->includepaths);
     p->includepaths = NULL;
+    rk_ucl_comments_free(p->pending);
+    p->pending = NULL;
     free(p->cur_file);
     p->cur_file = NULL;
     rk_buf_free(&p->err);

@@ -208,6 +208,7 @@ RK_API int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,
     if (rk_rs_env_init(&e, opts ? opts->flags : 0, opts ? opts->vars : NULL,
                        opts ? opts->n_vars : 0, err))
         return -1;
+    e.env.keep_comments = opts && (opts->flags & RK_UCL_KEEP_COMMENTS);
     int rc = rk_ucl_parse_env(data, len, name, &e.env, out, err);
     rk_rs_env_clear(&e);
     return rc;
@@ -241,6 +242,7 @@ RK_API int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_er
                        opts->vars, opts->n_vars, err))
         return -1;
     e.env.rspamd_macros = 1;
+    e.env.keep_comments = opts->keep_comments;
     if (!path) {
         /* rspamadm: --var CONFDIR moves the default file, nothing else does */
         const char *confdir = kv_get(e.vars, e.n_vars, "CONFDIR");

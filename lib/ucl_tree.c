@@ -147,10 +147,22 @@ int rk_ucl_make_container(rk_ucl *u, rk_ucl_type type)
     return 0;
 }
 
+void rk_ucl_comments_free(rk_ucl_comments *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n; i++)
+        free(c->text[i]);
+    free(c->text);
+    free(c->len);
+    free(c);
+}
+
 void rk_ucl_free_one(rk_ucl *u)
 {
     if (!u)
         return;
+    rk_ucl_comments_free(u->comments);
     rk_ucl_clear_value(u);
     free(u->key);
     free(u);

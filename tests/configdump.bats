@@ -94,6 +94,17 @@ all_formats() {
     all_formats "$FIX"/macros/*.conf
 }
 
+@test "-s: comments before and after values, in arrays, includes and merges" {
+    need_rspamadm
+    local f
+    for f in "$FIX"/comments/com.conf "$FIX"/lex/*.conf "$FIX/tree/main.conf" "$FIX"/macros/*.conf; do
+        same "$f" -s || return 1
+    done
+    same "$FIX/comments/com.conf" -s b
+    same "$FIX/comments/com.conf" -s obj
+    same "$FIX/comments/com.conf" -s -j
+}
+
 @test "section paths: objects, scalars, arrays, indexes, implicit arrays, missing ones" {
     need_rspamadm
     local p
@@ -311,7 +322,7 @@ CONF
     run rspamkit-configdump --help
     [ "$status" -eq 0 ]
     local o
-    for o in --config --json --compact --var --skip-template --modules-state --groups \
+    for o in --config --json --compact --var --skip-template --show-comments --modules-state --groups \
         --symbol-details --no-transform --version; do
         [[ $output == *"$o"* ]] || { echo "missing $o"; return 1; }
     done

@@ -11,7 +11,7 @@
 enum { EX_LOAD = 1 }; /* the configuration cannot be read: rspamadm's status */
 
 static struct {
-    int json, compact, skip_template, modules, groups, details, raw, version;
+    int json, compact, skip_template, modules, groups, details, raw, version, comments;
     char *config;
     const char **vars;
     size_t n_vars;
@@ -37,7 +37,7 @@ static int write_all(const char *s, size_t len)
 static int dump(const rk_ucl *u, rk_ucl_format fmt)
 {
     size_t len;
-    char *s = rk_ucl_emit(u, fmt, &len);
+    char *s = rk_ucl_emit_ex(u, fmt, opt.comments ? RK_UCL_EMIT_COMMENTS : 0, &len);
     if (!s) {
         tk_err("out of memory");
         return -1;
@@ -96,6 +96,8 @@ int main(int argc, char **argv)
          "Set a UCL variable, e.g. CONFDIR=/srv/rspamd (repeatable)", "NAME=VALUE"},
         {"skip-template", 'T', POPT_ARG_NONE, &opt.skip_template, 0,
          "Do not run the Jinja stage over the files", NULL},
+        {"show-comments", 's', POPT_ARG_NONE, &opt.comments, 0,
+         "Show the comments of the files (UCL output only)", NULL},
         {"modules-state", 'm', POPT_ARG_NONE, &opt.modules, 0,
          "Show the state of modules worked out from the files", NULL},
         {"groups", 'g', POPT_ARG_NONE, &opt.groups, 0, "Show symbol groups only", NULL},
@@ -141,7 +143,8 @@ int main(int argc, char **argv)
                          .vars = opt.vars,
                          .n_vars = opt.n_vars,
                          .skip_template = opt.skip_template,
-                         .no_transform = opt.raw};
+                         .no_transform = opt.raw,
+                         .keep_comments = opt.comments};
     rk_ucl *cfg = NULL;
     rk_error err;
     rk_error_clear(&err);

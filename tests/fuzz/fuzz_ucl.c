@@ -5,7 +5,7 @@
  * variables and templates on; includes and .load may read the small tree
  * in tests/fuzz/root and nothing else (RK_FUZZ_ROOT). Every successful
  * parse is printed in all three formats, converted to JSON, looked up by
- * path, transformed and printed again. */
+ * path, transformed and printed again; comments are kept and printed. */
 #include "ucl.h"
 
 #include <limits.h>
@@ -41,6 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     }
     env.env.rspamd_macros = 1;
     env.env.include_root = root;
+    env.env.keep_comments = 1;
     return 0;
 }
 
@@ -49,7 +50,7 @@ static void emit_all(const rk_ucl *u)
     static const rk_ucl_format fmts[] = {RK_UCL_FMT_CONFIG, RK_UCL_FMT_JSON, RK_UCL_FMT_COMPACT};
     for (size_t i = 0; i < 3; i++) {
         size_t len = 0;
-        char *s = rk_ucl_emit(u, fmts[i], &len);
+        char *s = rk_ucl_emit_ex(u, fmts[i], i == 0 ? RK_UCL_EMIT_COMMENTS : 0, &len);
         if (s && strlen(s) > len)
             abort(); /* the length must cover the text */
         free(s);
