@@ -2576,7 +2576,7 @@ static int macro_load(parser *p, const unsigned char *d, size_t len, const rk_uc
     return 0;
 }
 
-#define MAX_INHERITED (1u << 20) /* ours: .inherit of an object into itself doubles it */
+#define MAX_INHERITED (1u << 16) /* ours: .inherit of an object into itself doubles it */
 
 static size_t count_values(const rk_ucl *u)
 {
