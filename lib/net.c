@@ -417,19 +417,32 @@ static int build_request(rk_client *c, job *j, const rk_addr *a, rk_error *err)
 
     j->path.len = 0;
     if (c->crypt) {
-        /* inner request = the real one; the outer is POST /post with the envelope */
-        rk_buf inner = {0};
-        rc = rk_buf_printf(&inner, "%s %s HTTP/1.1\r\nContent-Length: %zu\r\n", method, r->path,
+        /* inner request = the real one, sealed in place after its 40-byte
+         * envelope header; the outer is POST /post.  Sized exactly: one copy
+         * of the message, however big. */
+        rk_buf ih = {0};
+        rk_buf *P = &j->payload;
+        rc = rk_buf_printf(&ih, "%s %s HTTP/1.1\r\nContent-Length: %zu\r\n", method, r->path,
                            blen) ||
-             rk_buf_append(&inner, L->p, L->len) || rk_buf_puts(&inner, "\r\n") ||
-             rk_buf_append(&inner, body, blen);
-        if (!rc && !(rc = rk_buf_reserve(&j->payload, inner.len + RK_HC_OVERHEAD))) {
-            rk_hc_seal(c->nm, NULL, inner.p, inner.len, j->payload.p);
-            j->payload.len = inner.len + RK_HC_OVERHEAD;
+             rk_buf_append(&ih, L->p, L->len) || rk_buf_puts(&ih, "\r\n");
+        size_t total = RK_HC_OVERHEAD + ih.len + blen;
+        if (!rc && P->cap < total + 1) {
+            free(P->p);
+            P->p = malloc(total + 1);
+            P->cap = P->p ? total + 1 : 0;
+            P->len = 0;
+            rc = !P->p;
         }
-        if (inner.p)
-            explicit_bzero(inner.p, inner.len);
-        rk_buf_free(&inner);
+        if (!rc) {
+            memcpy(P->p + RK_HC_OVERHEAD, ih.p, ih.len);
+            if (blen)
+                memcpy(P->p + RK_HC_OVERHEAD + ih.len, body, blen);
+            rk_hc_seal(c->nm, NULL, P->p + RK_HC_OVERHEAD, ih.len + blen, P->p);
+            P->len = total;
+        }
+        if (ih.p)
+            explicit_bzero(ih.p, ih.len);
+        rk_buf_free(&ih);
         explicit_bzero(L->p, L->len);
         L->len = 0;
         rc = rc || lines_add(L, "Content-Type", "application/octet-stream") ||

@@ -48,7 +48,8 @@ int rk_hc_shared(const unsigned char sk[RK_HC_KEYLEN], const unsigned char pk[RK
 /*
  * Encrypt `len` bytes into `out` (len + RK_HC_OVERHEAD bytes):
  * nonce || Poly1305 tag || XChaCha20 ciphertext (keystream from block 1, the
- * Poly1305 key is block 0).  nonce NULL = a random one.
+ * Poly1305 key is block 0).  nonce NULL = a random one.  `in` may be
+ * out + RK_HC_OVERHEAD: sealed in place.
  */
 void rk_hc_seal(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *nonce,
                 const unsigned char *in, size_t len, unsigned char *out);

@@ -17,7 +17,7 @@ complete -c rspamkit-scan -l raw -d 'Input is not an email (Raw: yes); do not ch
 complete -c rspamkit-scan -l ucl -d 'UCL output'
 complete -c rspamkit-scan -s n -l max-requests -r -d 'Requests in flight (default 8)'
 complete -c rspamkit-scan -l extended-urls -d 'Output URLs in extended format'
-complete -c rspamkit-scan -s e -l exec -r -d 'Pipe the result to a command'
+complete -c rspamkit-scan -s e -l exec -r -d 'Pipe each message (--mime) or result to CMD; no shell; arguments may follow --'
 complete -c rspamkit-scan -s m -l mime -d 'Write the message with X-Spam headers added'
 complete -c rspamkit-scan -l header -r -d 'Extra request header NAME:VALUE (repeatable)'
 complete -c rspamkit-scan -l exclude -r -d 'Skip directory entries matching GLOB (repeatable)'

@@ -154,6 +154,12 @@ static void test_requests(void)
            "%s: Poly1305 tag keyed with block 0", name);
         ok(same_hex(wire, plen + RK_HC_OVERHEAD, kstr(r, "wire_body_hex")),
            "%s: wire body = nonce || tag || ciphertext", name);
+        unsigned char *inplace = malloc(plen + RK_HC_OVERHEAD);
+        memcpy(inplace + RK_HC_OVERHEAD, plain, plen);
+        rk_hc_seal(nm, nonce, inplace + RK_HC_OVERHEAD, plen, inplace);
+        ok(memcmp(inplace, wire, plen + RK_HC_OVERHEAD) == 0, "%s: sealing in place gives the same bytes",
+           name);
+        free(inplace);
         /* what the server does with it */
         unsigned char *back = malloc(plen + 1);
         ok(rk_hc_open(nm, wire, plen + RK_HC_OVERHEAD, back) == 0 && memcmp(back, plain, plen) == 0,
