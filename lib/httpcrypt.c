@@ -117,6 +117,61 @@ void rk_hc_seal(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *nonce
     sodium_memzero(block0, sizeof block0);
 }
 
+/* Plaintext bytes [off, off + len) of the two parts into out. */
+static void gather(const rk_hc_stream *s, size_t off, unsigned char *out, size_t len)
+{
+    while (len) {
+        int k = off < s->len[0] ? 0 : 1;
+        size_t at = k ? off - s->len[0] : off;
+        size_t n = s->len[k] - at < len ? s->len[k] - at : len;
+        memcpy(out, s->part[k] + at, n);
+        out += n;
+        off += n;
+        len -= n;
+    }
+}
+
+void rk_hc_stream_read(const rk_hc_stream *s, size_t off, unsigned char *out, size_t len)
+{
+    gather(s, off, out, len);
+    /* keystream block 1 + off/64 is where byte `off` of the ciphertext starts */
+    crypto_stream_xchacha20_xor_ic(out, out, len, s->env, 1 + off / 64, s->nm);
+}
+
+void rk_hc_stream_init(rk_hc_stream *s, const unsigned char nm[RK_HC_KEYLEN],
+                       const unsigned char *nonce, const unsigned char *p0, size_t l0,
+                       const unsigned char *p1, size_t l1)
+{
+    unsigned char block0[64], buf[16384];
+    memcpy(s->nm, nm, RK_HC_KEYLEN);
+    if (nonce)
+        memcpy(s->env, nonce, RK_HC_NONCELEN);
+    else
+        randombytes_buf(s->env, RK_HC_NONCELEN);
+    s->part[0] = p0;
+    s->len[0] = l0;
+    s->part[1] = p1;
+    s->len[1] = l1;
+    s->total = l0 + l1;
+    crypto_stream_xchacha20(block0, sizeof block0, s->env, nm);
+    crypto_onetimeauth_poly1305_state st;
+    crypto_onetimeauth_poly1305_init(&st, block0);
+    for (size_t off = 0; off < s->total; off += sizeof buf) {
+        size_t n = s->total - off < sizeof buf ? s->total - off : sizeof buf;
+        rk_hc_stream_read(s, off, buf, n);
+        crypto_onetimeauth_poly1305_update(&st, buf, n);
+    }
+    crypto_onetimeauth_poly1305_final(&st, s->env + RK_HC_NONCELEN);
+    sodium_memzero(block0, sizeof block0);
+    sodium_memzero(buf, sizeof buf);
+    sodium_memzero(&st, sizeof st);
+}
+
+void rk_hc_stream_wipe(rk_hc_stream *s)
+{
+    sodium_memzero(s, sizeof *s);
+}
+
 int rk_hc_open(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *in, size_t len,
                unsigned char *out)
 {

@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Piece of a streamed HTTPCrypt envelope produced at a time (a multiple of 64). */
+#define RK_STREAM_CHUNK 65536
 /* Largest decompressed reply accepted. */
 #define RK_MAX_REPLY ((size_t)1 << 30)
 /* How long a server that failed to connect is tried last within one process
@@ -88,7 +90,11 @@ typedef struct job {
     rk_buf path;              /* path of the (outer) request, with the URL prefix */
     rk_buf lines;             /* header lines of the (outer) request */
     rk_buf head;              /* socket: request line, framing and lines */
-    rk_buf payload;           /* HTTPCrypt envelope */
+    rk_buf payload;           /* HTTPCrypt: the inner head (streamed) or the whole envelope */
+    int streaming;            /* the envelope is produced while sending (hs, chunk) */
+    rk_hc_stream hs;
+    unsigned char *chunk;     /* a piece of the envelope: stream bytes [chunk_at, +chunk_len) */
+    size_t chunk_at, chunk_len;
     rk_buf zbody;             /* compressed message, kept across attempts */
     int zdone;
     const unsigned char *body;
@@ -299,7 +305,11 @@ static void job_free(rk_client *c, job *j)
         rk_curl_cancel(c->curl, j->xfer);
     j->xfer = NULL;
     free(j->order);
+    if (j->payload.p)
+        explicit_bzero(j->payload.p, j->payload.len); /* may hold the password */
     rk_buf_free(&j->payload);
+    free(j->chunk);
+    rk_hc_stream_wipe(&j->hs);
     rk_buf_free(&j->zbody);
     job_reset(j);
 }
@@ -417,28 +427,43 @@ static int build_request(rk_client *c, job *j, const rk_addr *a, rk_error *err)
 
     j->path.len = 0;
     if (c->crypt) {
-        /* inner request = the real one, sealed in place after its 40-byte
-         * envelope header; the outer is POST /post.  Sized exactly: one copy
-         * of the message, however big. */
+        /* inner request = the real one; the outer is POST /post */
         rk_buf ih = {0};
         rk_buf *P = &j->payload;
+        if (P->p)
+            explicit_bzero(P->p, P->len);
+        P->len = 0;
         rc = rk_buf_printf(&ih, "%s %s HTTP/1.1\r\nContent-Length: %zu\r\n", method, r->path,
                            blen) ||
              rk_buf_append(&ih, L->p, L->len) || rk_buf_puts(&ih, "\r\n");
-        size_t total = RK_HC_OVERHEAD + ih.len + blen;
-        if (!rc && P->cap < total + 1) {
-            free(P->p);
-            P->p = malloc(total + 1);
-            P->cap = P->p ? total + 1 : 0;
-            P->len = 0;
-            rc = !P->p;
-        }
-        if (!rc) {
-            memcpy(P->p + RK_HC_OVERHEAD, ih.p, ih.len);
-            if (blen)
-                memcpy(P->p + RK_HC_OVERHEAD + ih.len, body, blen);
-            rk_hc_seal(c->nm, NULL, P->p + RK_HC_OVERHEAD, ih.len + blen, P->p);
-            P->len = total;
+        if (!rc && a->kind != RK_ADDR_HTTPS) {
+            /* sockets: the envelope is streamed while sending, no copy of
+             * the message; the inner head stays in payload */
+            rc = rk_buf_append(P, ih.p, ih.len);
+            if (!rc && !j->chunk && !(j->chunk = malloc(RK_HC_OVERHEAD + RK_STREAM_CHUNK)))
+                rc = -1;
+            if (!rc) {
+                rk_hc_stream_init(&j->hs, c->nm, NULL, P->p, P->len, body, blen);
+                j->streaming = 1;
+                j->chunk_at = j->chunk_len = 0;
+            }
+        } else if (!rc) {
+            /* libcurl gets the whole envelope, sealed in place, sized exactly */
+            size_t total = RK_HC_OVERHEAD + ih.len + blen;
+            if (P->cap < total + 1) {
+                free(P->p);
+                P->p = malloc(total + 1);
+                P->cap = P->p ? total + 1 : 0;
+                rc = !P->p;
+            }
+            if (!rc) {
+                memcpy(P->p + RK_HC_OVERHEAD, ih.p, ih.len);
+                if (blen)
+                    memcpy(P->p + RK_HC_OVERHEAD + ih.len, body, blen);
+                rk_hc_seal(c->nm, NULL, P->p + RK_HC_OVERHEAD, ih.len + blen, P->p);
+                P->len = total;
+            }
+            j->streaming = 0;
         }
         if (ih.p)
             explicit_bzero(ih.p, ih.len);
@@ -449,9 +474,10 @@ static int build_request(rk_client *c, job *j, const rk_addr *a, rk_error *err)
              lines_add(L, "Key", c->key_header) ||
              rk_buf_printf(&j->path, "%s/post", a->prefix);
         method = "POST";
-        body = j->payload.p;
-        blen = j->payload.len;
+        body = j->streaming ? NULL : j->payload.p;
+        blen = j->streaming ? RK_HC_OVERHEAD + j->hs.total : j->payload.len;
     } else {
+        j->streaming = 0;
         rc = rk_buf_printf(&j->path, "%s%s", a->prefix, r->path);
     }
     if (rc)
@@ -692,6 +718,27 @@ static void io_deadline(rk_client *c, job *j, double now)
     j->deadline = c->timeout > 0 ? now + c->timeout : 0;
 }
 
+/* Produce the piece of the streamed envelope that holds byte `off`: the
+ * 40-byte nonce and tag with the first RK_STREAM_CHUNK bytes of ciphertext,
+ * then RK_STREAM_CHUNK bytes at a time (so each starts on a 64-byte block). */
+static void fill_chunk(job *j, size_t off)
+{
+    size_t total = j->hs.total;
+    if (off < RK_HC_OVERHEAD + RK_STREAM_CHUNK) {
+        size_t n = total < RK_STREAM_CHUNK ? total : RK_STREAM_CHUNK;
+        memcpy(j->chunk, j->hs.env, RK_HC_OVERHEAD);
+        rk_hc_stream_read(&j->hs, 0, j->chunk + RK_HC_OVERHEAD, n);
+        j->chunk_at = 0;
+        j->chunk_len = RK_HC_OVERHEAD + n;
+    } else {
+        size_t ct = (off - RK_HC_OVERHEAD) / RK_STREAM_CHUNK * RK_STREAM_CHUNK;
+        size_t n = total - ct < RK_STREAM_CHUNK ? total - ct : RK_STREAM_CHUNK;
+        rk_hc_stream_read(&j->hs, ct, j->chunk, n);
+        j->chunk_at = RK_HC_OVERHEAD + ct;
+        j->chunk_len = n;
+    }
+}
+
 /* Progress a socket job after poll() said its fd is ready.  Returns 1 when
  * the exchange is over (reply complete, EOF, or a failure in err), 0 to keep
  * waiting, -1 when the connect failed (err set). */
@@ -722,8 +769,15 @@ static int job_step(rk_client *c, job *j, short revents, rk_error *err, double n
             }
             if (j->body_len) {
                 size_t off = j->sent > j->head.len ? j->sent - j->head.len : 0;
-                iov[n].iov_base = (void *)(j->body + off);
-                iov[n++].iov_len = j->body_len - off;
+                if (j->streaming) {
+                    if (off < j->chunk_at || off >= j->chunk_at + j->chunk_len)
+                        fill_chunk(j, off);
+                    iov[n].iov_base = j->chunk + (off - j->chunk_at);
+                    iov[n++].iov_len = j->chunk_len - (off - j->chunk_at);
+                } else {
+                    iov[n].iov_base = (void *)(j->body + off);
+                    iov[n++].iov_len = j->body_len - off;
+                }
             }
             struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)n};
             ssize_t w = sendmsg(j->fd, &mh, MSG_NOSIGNAL);

@@ -54,6 +54,28 @@ int rk_hc_shared(const unsigned char sk[RK_HC_KEYLEN], const unsigned char pk[RK
 void rk_hc_seal(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *nonce,
                 const unsigned char *in, size_t len, unsigned char *out);
 
+/*
+ * The same envelope, streamed: for a plaintext made of two parts (a small
+ * head and the message, which is never copied), compute the nonce and tag
+ * in one pass, then produce the ciphertext piece by piece while sending.
+ * Memory: no copy of the message.
+ */
+typedef struct rk_hc_stream {
+    unsigned char nm[RK_HC_KEYLEN];
+    unsigned char env[RK_HC_OVERHEAD];   /* nonce || tag: the first 40 bytes */
+    const unsigned char *part[2];
+    size_t len[2];
+    size_t total;                        /* plaintext (= ciphertext) length */
+} rk_hc_stream;
+
+/* nonce NULL = a random one. */
+void rk_hc_stream_init(rk_hc_stream *s, const unsigned char nm[RK_HC_KEYLEN],
+                       const unsigned char *nonce, const unsigned char *p0, size_t l0,
+                       const unsigned char *p1, size_t l1);
+/* Ciphertext bytes [off, off + len) into out; off must be a multiple of 64. */
+void rk_hc_stream_read(const rk_hc_stream *s, size_t off, unsigned char *out, size_t len);
+void rk_hc_stream_wipe(rk_hc_stream *s);
+
 /* Verify and decrypt a wire body into `out` (len - RK_HC_OVERHEAD bytes).
  * -1 (and nothing written) when it is too short or fails authentication. */
 int rk_hc_open(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *in, size_t len,

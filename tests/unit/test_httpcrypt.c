@@ -171,6 +171,65 @@ static void test_requests(void)
     }
 }
 
+/* The streamed envelope is byte for byte the sealed one, whatever the split
+ * of the plaintext and the pieces it is read in. */
+static void test_stream(void)
+{
+    unsigned char pk[32], sk[32], nm[32];
+    rk_error err;
+    rk_hc_parse_pubkey(kstr(kat, "server.public_key_b32"), pk, &err);
+    unsigned char *raw = unhex(kstr(kat, "client.secret_key_raw_hex"), NULL);
+    memcpy(sk, raw, 32);
+    free(raw);
+    rk_hc_shared(sk, pk, nm);
+    json_t *reqs = json_object_get(kat, "requests");
+    size_t i;
+    json_t *r;
+    json_array_foreach(reqs, i, r) {
+        size_t plen;
+        unsigned char *plain = unhex(kstr(r, "plaintext_hex"), &plen);
+        unsigned char *nonce = unhex(kstr(r, "nonce_hex"), NULL);
+        size_t splits[] = {0, 1, 23, plen / 2, plen};
+        int all = 1;
+        for (size_t k = 0; k < sizeof splits / sizeof *splits; k++) {
+            rk_hc_stream st;
+            size_t at = splits[k] <= plen ? splits[k] : plen;
+            rk_hc_stream_init(&st, nm, nonce, plain, at, plain + at, plen - at);
+            unsigned char *ct = malloc(plen + 64);
+            for (size_t off = 0; off < plen; off += 64)
+                rk_hc_stream_read(&st, off, ct + off, plen - off < 64 ? plen - off : 64);
+            if (!same_hex(st.env, RK_HC_NONCELEN, kstr(r, "nonce_hex")) ||
+                !same_hex(st.env + RK_HC_NONCELEN, RK_HC_MACLEN, kstr(r, "mac_hex")) ||
+                !same_hex(ct, plen, kstr(r, "ciphertext_hex")))
+                all = 0;
+            free(ct);
+            rk_hc_stream_wipe(&st);
+        }
+        ok(all, "%s: the streamed envelope equals the vector for every split", kstr(r, "name"));
+        free(plain);
+        free(nonce);
+    }
+    /* 1 MB in two parts, read in 64 kB pieces, against rk_hc_seal */
+    size_t n = 1 << 20, head = 777;
+    unsigned char *msg = malloc(n), *wire = malloc(n + RK_HC_OVERHEAD), *ct = malloc(n);
+    randombytes_buf(msg, n);
+    rk_hc_stream st;
+    rk_hc_stream_init(&st, nm, NULL, msg, head, msg + head, n - head);
+    for (size_t off = 0; off < n; off += 65536)
+        rk_hc_stream_read(&st, off, ct + off, n - off < 65536 ? n - off : 65536);
+    rk_hc_seal(nm, st.env, msg, n, wire);
+    ok(memcmp(wire, st.env, RK_HC_OVERHEAD) == 0 && memcmp(wire + RK_HC_OVERHEAD, ct, n) == 0,
+       "a streamed 1 MB envelope equals the sealed one");
+    memcpy(wire + RK_HC_OVERHEAD, ct, n);
+    unsigned char *back = malloc(n);
+    ok(rk_hc_open(nm, wire, n + RK_HC_OVERHEAD, back) == 0 && memcmp(back, msg, n) == 0,
+       "... and opens to the message");
+    free(back);
+    free(msg);
+    free(wire);
+    free(ct);
+}
+
 static void test_replies(void)
 {
     unsigned char pk[32], sk[32], nm[32];
@@ -326,6 +385,7 @@ int main(void)
     load_kat();
     test_keys();
     test_requests();
+    test_stream();
     test_replies();
     test_pubkey_errors();
     test_zstd();
