@@ -160,6 +160,21 @@ more_encrypted() {
     [ "$(grep -c '"action"' <<<"$output")" -eq 40 ]
 }
 
+@test "--key: a 20 MB message is encrypted while it is sent, with no copy of it" {
+    { cat "$M/ham.eml"; head -c 15000000 /dev/urandom | base64 -w 76; } >"$M/20m.eml"
+    size=$(stat -c %s "$M/20m.eml")
+    for opt in "" "--mime --exec cat"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr /usr/bin/time -f 'maxrss=%M' rspamkit-scan -t 60 -h "$NORMAL" --key "$RK_PUBKEY" $opt "$M/20m.eml"
+        [ "$status" -eq 0 ]
+        rss_kb=$(grep -o 'maxrss=[0-9]*' <<<"$stderr" | cut -d= -f2)
+        echo "# --key $opt: size $size, peak RSS ${rss_kb} kB" >&3
+        # AddressSanitizer's shadow memory makes RSS meaningless in that build
+        [ -n "${RK_SANITIZERS:-}" ] || [ "$rss_kb" -le $((size * 12 / 10 / 1024 + 4096)) ]
+    done
+    [ "$(tail -c 200 <<<"$output" | tail -1)" = "$(tail -1 "$M/20m.eml")" ]
+}
+
 # ------------------------------------------- the controller tools over HTTPCrypt
 
 # variant FILE: a copy with a fresh Message-ID and one more line, unknown to
