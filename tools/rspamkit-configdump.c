@@ -17,6 +17,21 @@ static struct {
     size_t n_vars;
 } opt;
 
+static int reported; /* an error other than a write error was printed */
+
+static void failed(const char *what)
+{
+    tk_err("%s", what);
+    reported = 1;
+}
+
+static void free_vars(void)
+{
+    for (size_t i = 0; i < opt.n_vars; i++)
+        free((void *)opt.vars[i]);
+    free(opt.vars);
+}
+
 static int add_var(const char *arg)
 {
     const char **v = realloc(opt.vars, (opt.n_vars + 1) * sizeof *v);
@@ -39,7 +54,7 @@ static int dump(const rk_ucl *u, rk_ucl_format fmt)
     size_t len;
     char *s = rk_ucl_emit_ex(u, fmt, opt.comments ? RK_UCL_EMIT_COMMENTS : 0, &len);
     if (!s) {
-        tk_err("out of memory");
+        failed("out of memory");
         return -1;
     }
     int rc = write_all(s, len);
@@ -61,14 +76,16 @@ static int modules_state(const rk_ucl *cfg)
     rk_error err;
     rk_error_clear(&err);
     if (rk_rspamd_modules_state(cfg, &m, &err)) {
-        tk_err("%s", err.msg);
+        failed(err.msg);
         return -1;
     }
-    int rc = print_list("enabled", m.enabled) | print_list("disabled (explicitly)", m.disabled_explicitly) |
-             print_list("disabled (unconfigured)", m.disabled_unconfigured) |
-             print_list("disabled (no Redis)", m.disabled_redis) |
-             print_list("disabled (experimental)", m.disabled_experimental) |
-             print_list("disabled (failed)", m.disabled_failed);
+    /* one statement per line: the operands of | have no evaluation order */
+    int rc = print_list("enabled", m.enabled);
+    rc |= print_list("disabled (explicitly)", m.disabled_explicitly);
+    rc |= print_list("disabled (unconfigured)", m.disabled_unconfigured);
+    rc |= print_list("disabled (no Redis)", m.disabled_redis);
+    rc |= print_list("disabled (experimental)", m.disabled_experimental);
+    rc |= print_list("disabled (failed)", m.disabled_failed);
     rk_rspamd_modules_clear(&m);
     return rc;
 }
@@ -76,7 +93,7 @@ static int modules_state(const rk_ucl *cfg)
 static int dump_built(rk_ucl *u, rk_ucl_format fmt)
 {
     if (!u) {
-        tk_err("out of memory");
+        failed("out of memory");
         return -1;
     }
     int rc = dump(u, fmt);
@@ -117,12 +134,14 @@ int main(int argc, char **argv)
             if (!a || !strchr(a, '=') || a[0] == '=') {
                 tk_err("--var: expected NAME=VALUE, got '%s'", a ? a : "");
                 free((void *)a);
+                free_vars();
                 poptFreeContext(pc);
                 return TK_EX_USAGE;
             }
             if (add_var(a)) {
                 tk_err("out of memory");
                 free((void *)a);
+                free_vars();
                 poptFreeContext(pc);
                 return TK_EX_SOFTWARE;
             }
@@ -130,11 +149,13 @@ int main(int argc, char **argv)
     }
     if (rc < -1) {
         int code = tk_popt_error(pc, rc);
+        free_vars();
         poptFreeContext(pc);
         return code;
     }
     if (opt.version) {
         tk_print_version();
+        free_vars();
         poptFreeContext(pc);
         return 0;
     }
@@ -185,14 +206,16 @@ int main(int argc, char **argv)
         }
     }
     if (fflush(stdout) || ferror(stdout) || werr) {
-        tk_err("cannot write the output: %s", errno ? strerror(errno) : "write error");
-        status = TK_EX_IOERR;
+        if (reported) {
+            status = TK_EX_SOFTWARE;
+        } else {
+            tk_err("cannot write the output: %s", errno ? strerror(errno) : "write error");
+            status = TK_EX_IOERR;
+        }
     }
 out:
     rk_ucl_free(cfg);
-    for (size_t i = 0; i < opt.n_vars; i++)
-        free((void *)opt.vars[i]);
-    free(opt.vars);
+    free_vars();
     poptFreeContext(pc);
     return status;
 }
