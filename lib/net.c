@@ -585,7 +585,7 @@ static int start_curl(rk_client *c, job *j, const rk_addr *a, size_t idx, rk_err
 {
     snprintf(j->host, sizeof j->host, "%s", c->keys[idx]);
     if (!c->curl && !(c->curl = rk_curl_new(err)))
-        return -1;
+        return 1; /* no usable libcurl: this server cannot be reached, others may */
     char url[1400];
     int port = rk_addr_port(a, 443);
     snprintf(url, sizeof url, strchr(a->host, ':') ? "https://[%s]:%d%s" : "https://%s:%d%s",

@@ -51,6 +51,18 @@ teardown() {
     ! grep -q 'file=libcurl' <<<"$output"
 }
 
+@test "https:// without a usable libcurl: a clear error, and the next server is used" {
+    command -v cc >/dev/null || skip "no C compiler"
+    mkdir "$M/lib"
+    echo 'int rspamkit_not_curl;' | cc -shared -fPIC -x c -o "$M/lib/libcurl.so.4" -
+    LD_LIBRARY_PATH="$M/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run rspamkit-scan -h "https://127.0.0.1:1" "$M/ham.eml"
+    [ "$status" -eq 69 ]
+    [[ $output == *"libcurl.so.4 is too old for https://"* ]]
+    LD_LIBRARY_PATH="$M/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" run rspamkit-scan -h "https://127.0.0.1:1,$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q '^Action: no action$' <<<"$output"
+}
+
 @test "budget: /proc/PID/maps of a waiting scan: no libcurl, no libmagic for a mail file" {
     start_fake S stall
     maps=$(maps_during -h "127.0.0.1:$S" -t 5 "$M/ham.eml")
