@@ -34,9 +34,13 @@ trap cleanup EXIT
 for t in hyperfine rspamc python3; do
     command -v "$t" >/dev/null || { echo "transport.sh: $t is needed" >&2; exit 69; }
 done
-make -s install DESTDIR="$work/inst" prefix=/usr/local >/dev/null
+make -s install DESTDIR="$work/inst" prefix=/usr/local >/dev/null 2>&1
 bin="$work/inst/usr/local/bin"
-export LD_LIBRARY_PATH="$work/inst/usr/local/lib"
+# The installed library is found through the dynamic loader's --library-path
+# rather than an exported LD_LIBRARY_PATH, which the delivery agent (cat)
+# would inherit and pay for in its own start-up.
+ldso=$(readelf -l "$bin/rspamkit-scan" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
+scan="$ldso --library-path $work/inst/usr/local/lib $bin/rspamkit-scan"
 cc -O2 -o "$work/floor" "$src/bench/floor.c"
 if [ -n "${RK_TEST_DIR:-}" ] && [ -f "$RK_TEST_DIR/env" ]; then
     srv=$RK_TEST_DIR
@@ -47,7 +51,7 @@ fi
 . "$srv/env"
 hp="$RK_HOST:$RK_NORMAL_PORT"
 msg="$src/examples/messages/ham.eml"
-"$bin/rspamkit-scan" -h "$hp" --key "$RK_PUBKEY" "$msg" >/dev/null ||
+$scan -h "$hp" --key "$RK_PUBKEY" "$msg" >/dev/null ||
     { echo "transport.sh: the installed rspamkit-scan cannot scan" >&2; exit 70; }
 
 echo "== 1. per message: $(stat -c %s "$msg")-byte message, $runs runs each, medians" >&2
@@ -57,11 +61,11 @@ rounds=$(( (runs + 9) / 10 ))
 for r in $(seq "$rounds"); do
     hyperfine -N --runs 10 --warmup 2 --export-json "$work/r$r.json" \
         -n floor "$work/floor $RK_HOST $RK_NORMAL_PORT $msg" \
-        -n "rspamkit-scan --mime --exec cat" "$bin/rspamkit-scan -h $hp --mime --exec cat $msg" \
+        -n "rspamkit-scan --mime --exec cat" "$scan -h $hp --mime --exec cat $msg" \
         -n "rspamc --mime --exec cat" "rspamc -h $hp --mime --exec cat $msg" \
-        -n "rspamkit-scan" "$bin/rspamkit-scan -h $hp $msg" \
-        -n "rspamkit-scan --key" "$bin/rspamkit-scan -h $hp --key $RK_PUBKEY $msg" \
-        -n "rspamkit-scan --key --mime --exec cat" "$bin/rspamkit-scan -h $hp --key $RK_PUBKEY --mime --exec cat $msg" \
+        -n "rspamkit-scan" "$scan -h $hp $msg" \
+        -n "rspamkit-scan --key" "$scan -h $hp --key $RK_PUBKEY $msg" \
+        -n "rspamkit-scan --key --mime --exec cat" "$scan -h $hp --key $RK_PUBKEY --mime --exec cat $msg" \
         -n "rspamc --key" "rspamc -h $hp --key $RK_PUBKEY $msg" >/dev/null 2>&1
 done
 python3 - "$work"/r*.json >"$work/per-message.txt" <<'PY'
@@ -96,8 +100,8 @@ cpu_of() { # cpu_of OUTFILE CMD...: wall, user, sys of CMD into OUTFILE
     /usr/bin/time -f "%e %U %S" -o "$1" "${@:2}" >/dev/null 2>"$1.err" || { cat "$1.err" >&2; return 1; }
 }
 for i in 1 2 3; do
-    cpu_of "$work/plain.$i" "$bin/rspamkit-scan" -h "$hp" -n 8 --files-from "$work/k.list"
-    cpu_of "$work/key.$i" "$bin/rspamkit-scan" -h "$hp" -n 8 --key "$RK_PUBKEY" --files-from "$work/k.list"
+    cpu_of "$work/plain.$i" $scan -h "$hp" -n 8 --files-from "$work/k.list"
+    cpu_of "$work/key.$i" $scan -h "$hp" -n 8 --key "$RK_PUBKEY" --files-from "$work/k.list"
 done
 python3 - "$work" <<'PY'
 import statistics, sys
@@ -115,7 +119,7 @@ echo >&2
 n=$(wc -l <"$work/all.list")
 echo "== 3. bulk: the whole corpus ($n messages), -n 8, $bulk_rounds rounds alternating" >&2
 for r in $(seq "$bulk_rounds"); do
-    cpu_of "$work/bulk-rk.$r" "$bin/rspamkit-scan" -h "$hp" -n 8 --files-from "$work/all.list"
+    cpu_of "$work/bulk-rk.$r" $scan -h "$hp" -n 8 --files-from "$work/all.list"
     # shellcheck disable=SC2046
     cpu_of "$work/bulk-rc.$r" rspamc -h "$hp" -n 8 $(cat "$work/all.list")
 done
