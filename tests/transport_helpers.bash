@@ -7,8 +7,9 @@ PROXY_PIDS=()
 start_proxy() {
     local name=$1 mode=$2 pf="$BATS_TEST_TMPDIR/$1.port"
     shift 2
+    [ $# -ge 2 ] || set -- 127.0.0.1 0   # blackhole: no upstream
     rm -f "$pf"*
-    "$SRC/tests/proxy" "$mode" "$pf" "${@:-127.0.0.1}" $([ $# -lt 2 ] && echo 0) 3>&- &
+    "$SRC/tests/proxy" "$mode" "$pf" "$@" 3>&- &
     PROXY_PIDS+=($!)
     for _ in $(seq 100); do [ -s "$pf" ] && break; sleep 0.05; done
     printf -v "$name" '%s' "$(cat "$pf")"
