@@ -5,7 +5,6 @@
 #include "render.h"
 #include "lda.h"
 #include "transport_opts.h"
-#include "lda.h"
 
 #include <errno.h>
 #include <math.h>
