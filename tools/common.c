@@ -399,6 +399,24 @@ void tk_print_version(void)
     printf("%s %s\n", tk_prog, PACKAGE_VERSION);
 }
 
+int tk_parse_args(poptContext pc, const int *version, const char ***rest, size_t *n_rest)
+{
+    int rc;
+    while ((rc = poptGetNextOpt(pc)) > 0)
+        ;
+    if (rc < -1)
+        return tk_popt_error(pc, rc);
+    if (*version) {
+        tk_print_version();
+        return 0;
+    }
+    *rest = poptGetArgs(pc);
+    *n_rest = 0;
+    while (*rest && (*rest)[*n_rest])
+        (*n_rest)++;
+    return -1;
+}
+
 /* ------------------------------------------------------------ bulk requests */
 
 typedef struct bulk_slot {

@@ -133,4 +133,8 @@ size_t tk_count_inputs(const struct tk_walk_opts *o);
 /* Run popt over argv; prints errors; returns 0 or an exit code. */
 int tk_popt_error(poptContext pc, int rc);
 void tk_print_version(void);
+/* Run popt over the whole command line and handle --version (`*version` is
+ * read after parsing). Returns -1 to go on, with the positional arguments in
+ * *rest / *n_rest, or an exit code (0 after --version, 64 on a usage error). */
+int tk_parse_args(poptContext pc, const int *version, const char ***rest, size_t *n_rest);
 #endif

@@ -615,24 +615,14 @@ int main(int argc, char **argv)
     poptSetOtherOptionHelp(pc, "[OPTION...] stat|stat_reset|counters|uptime|actions\n"
                                "       rspamkit-ctl [OPTION...] add_symbol SYMBOL WEIGHT\n"
                                "       rspamkit-ctl [OPTION...] add_action ACTION SCORE");
-    int rc;
-    while ((rc = poptGetNextOpt(pc)) > 0)
-        ;
-    if (rc < -1) {
-        int code = tk_popt_error(pc, rc);
-        poptFreeContext(pc);
-        return code;
-    }
-    tk_password_hide(argc, argv);
-    if (o.version) {
-        tk_print_version();
-        poptFreeContext(pc);
-        return 0;
-    }
-    const char **rest = poptGetArgs(pc);
+    const char **rest = NULL;
     size_t n_rest = 0;
-    while (rest && rest[n_rest])
-        n_rest++;
+    int parsed = tk_parse_args(pc, &o.version, &rest, &n_rest);
+    tk_password_hide(argc, argv);
+    if (parsed >= 0) {
+        poptFreeContext(pc);
+        return parsed;
+    }
     if (!n_rest)
         return usage_error(pc, "%s", "say which command: stat, stat_reset, counters, uptime, "
                                      "actions, add_symbol, add_action");

@@ -309,24 +309,14 @@ int main(int argc, char **argv)
     poptSetOtherOptionHelp(pc, "[OPTION...] add|del [FILE|DIR...]\n"
                                "       rspamkit-fuzzy [OPTION...] delhash HASH...\n"
                                "       (also rspamc's fuzzy_add, fuzzy_del, fuzzy_delhash)");
-    int rc;
-    while ((rc = poptGetNextOpt(pc)) > 0)
-        ;
-    if (rc < -1) {
-        int code = tk_popt_error(pc, rc);
-        poptFreeContext(pc);
-        return code;
-    }
-    tk_password_hide(argc, argv);
-    if (o.version) {
-        tk_print_version();
-        poptFreeContext(pc);
-        return 0;
-    }
-    const char **rest = poptGetArgs(pc);
+    const char **rest = NULL;
     size_t n_rest = 0;
-    while (rest && rest[n_rest])
-        n_rest++;
+    int parsed = tk_parse_args(pc, &o.version, &rest, &n_rest);
+    tk_password_hide(argc, argv);
+    if (parsed >= 0) {
+        poptFreeContext(pc);
+        return parsed;
+    }
     if (!n_rest)
         return usage_error(pc, "say what to do: add, del or delhash (or fuzzy_add, fuzzy_del, "
                                "fuzzy_delhash)");

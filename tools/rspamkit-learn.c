@@ -198,24 +198,14 @@ int main(int argc, char **argv)
     poptContext pc = poptGetContext("rspamkit-learn", argc, (const char **)argv, learn_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] --spam|--ham|--class NAME [FILE|DIR...]\n"
                                "       rspamkit-learn [OPTION...] learn_spam|learn_ham [FILE|DIR...]");
-    int rc;
-    while ((rc = poptGetNextOpt(pc)) > 0)
-        ;
-    if (rc < -1) {
-        int code = tk_popt_error(pc, rc);
-        poptFreeContext(pc);
-        return code;
-    }
-    tk_password_hide(argc, argv);
-    if (o.version) {
-        tk_print_version();
-        poptFreeContext(pc);
-        return 0;
-    }
-    const char **rest = poptGetArgs(pc);
+    const char **rest = NULL;
     size_t n_rest = 0;
-    while (rest && rest[n_rest])
-        n_rest++;
+    int parsed = tk_parse_args(pc, &o.version, &rest, &n_rest);
+    tk_password_hide(argc, argv);
+    if (parsed >= 0) {
+        poptFreeContext(pc);
+        return parsed;
+    }
 
     /* The class: one of --spam, --ham, --class, or an rspamc word first. */
     int n_cls = !!o.spam + !!o.ham + !!o.cls;

@@ -541,31 +541,23 @@ int main(int argc, const char **argv)
     /* --exec CMD -- ARG...: the words after "--" belong to the command. */
     lda_opts lo = {0};
     argc = lda_split_argv(argc, argv, &lo.exec_tail, &lo.n_exec_tail, &lo.exec_from_tail);
+    static const char *const words[] = {"symbols", "check", "report", NULL};
+    tk_password_argv(argc, (char **)argv, words);
     poptContext pc = poptGetContext("rspamkit-scan", argc, argv, scan_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] [symbols|check|report] [FILE|DIR...]");
-    int rc;
-    while ((rc = poptGetNextOpt(pc)) > 0)
-        ;
-    if (rc < -1) {
-        int code = tk_popt_error(pc, rc);
-        poptFreeContext(pc);
-        return code;
-    }
-    if (o.version) {
-        tk_print_version();
-        poptFreeContext(pc);
-        return 0;
-    }
-    if (o.commands) {
+    const char **rest = NULL;
+    size_t n_rest = 0;
+    int parsed = tk_parse_args(pc, &o.version, &rest, &n_rest);
+    tk_password_hide(argc, (char **)argv);
+    if (parsed < 0 && o.commands) {
         print_commands();
+        parsed = 0;
+    }
+    if (parsed >= 0) {
         poptFreeContext(pc);
-        return 0;
+        return parsed;
     }
     /* Positional arguments: an optional rspamc command word, then inputs. */
-    const char **rest = poptGetArgs(pc);
-    size_t n_rest = 0;
-    while (rest && rest[n_rest])
-        n_rest++;
     if (n_rest) {
         static const char *const scan_words[] = {"symbols", "check", "report"};
         static const char *const other[] = {"learn_spam", "learn_ham", "fuzzy_add", "fuzzy_del",
