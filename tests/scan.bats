@@ -390,3 +390,51 @@ teardown() { stop_fake; }
     [ "$status" -eq 0 ]
     grep -q '^Uptime: ' <<<"$output"
 }
+
+# ---- rspamkit.conf: the configuration files ------------------------------
+
+@test "config file: host, timeout and controller password; the command line wins" {
+    export RSPAMKIT_SYSCONFIG="$M/none" RSPAMKIT_CONFIG="$M/config"
+    printf 'host = "%s";\ncontroller = "%s";\ntimeout = 1s;\n' "$NORMAL" "$CONTROLLER" >"$M/config"
+    run rspamkit-scan "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q '^Action: no action$' <<<"$output"
+    # -h beats the file
+    p=$(closed_port)
+    run rspamkit-scan -h "127.0.0.1:$p" "$M/ham.eml"
+    [ "$status" -eq 69 ]
+    # the file's timeout applies to a stalling server
+    fake_server stall
+    printf 'host = "127.0.0.1:%s";\ntimeout = 0.5;\n' "$FAKE_PORT" >"$M/config"
+    run rspamkit-scan "$M/ham.eml"
+    [ "$status" -eq 75 ]
+    [[ $output == *"after 0.5 s"* ]]
+    # a password for the controller tools, from a mode-600 file
+    printf 'controller = "%s";\npassword = "%s";\n' "$CONTROLLER" "$RK_PASSWORD" >"$M/config"
+    chmod 600 "$M/config"
+    run rspamkit-ctl stat
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == "Results for command: stat ("* ]]
+}
+
+@test "config file: an invalid file is a one-line usage error" {
+    export RSPAMKIT_SYSCONFIG="$M/none" RSPAMKIT_CONFIG="$M/config"
+    printf 'no_such_setting = 1;\n' >"$M/config"
+    run rspamkit-scan -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 64 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == *"$M/config"* ]]
+}
+
+@test "config file: tempfail = yes and header_style apply to --mime --exec" {
+    export RSPAMKIT_SYSCONFIG="$M/none" RSPAMKIT_CONFIG="$M/config"
+    p=$(closed_port)
+    printf 'host = "127.0.0.1:%s";\ntempfail = yes;\n' "$p" >"$M/config"
+    run rspamkit-scan --mime --exec "tee $M/out" <"$M/ham.eml"
+    [ "$status" -eq 75 ]
+    [ ! -e "$M/out" ]
+    printf 'host = "%s";\nheader_style = "spamassassin";\n' "$NORMAL" >"$M/config"
+    run rspamkit-scan --mime <"$M/spam.eml"
+    [ "$status" -eq 0 ]
+    grep -q '^X-Spam-Flag: YES' <<<"$output"
+}

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 const char *tk_prog = "rspamkit";
-tk_conn tk_conn_opts = {.timeout = 10.0};
+tk_conn tk_conn_opts = {.timeout = -1}; /* < 0: not given */
 
 /* Records that -P was given even without a value. */
 static void conn_cb(poptContext con, enum poptCallbackReason reason, const struct poptOption *opt,
@@ -179,7 +179,20 @@ const char *tk_password(int *failed, int *code)
     } else if (getenv("RSPAMKIT_PASSWORD") && *getenv("RSPAMKIT_PASSWORD")) {
         st = secret_from_env(&the_pw, "RSPAMKIT_PASSWORD");
     } else {
-        return NULL;
+        const rk_settings *conf = tk_settings(code);
+        if (!conf) {
+            *failed = 1;
+            return NULL;
+        }
+        if (conf->password) {
+            st = secret_from_string(&the_pw, conf->password);
+            what = "password in the configuration file";
+        } else if (conf->password_file) {
+            st = secret_from_file(&the_pw, conf->password_file);
+            what = "password_file in the configuration file";
+        } else {
+            return NULL;
+        }
     }
     if (st != SECRET_OK) {
         tk_err("%s%s%s", what ? what : "", what ? ": " : "", the_pw.err);
@@ -205,6 +218,26 @@ const char *tk_password(int *failed, int *code)
     return the_pw.buf;
 }
 
+const rk_settings *tk_settings(int *code)
+{
+    static rk_settings conf; /* lives as long as the process */
+    static int state;        /* 0 not read, 1 read, -1 invalid */
+    if (state == 0) {
+        rk_error err;
+        rk_error_clear(&err);
+        state = 1;
+        if (rk_config_load(&conf, &err)) {
+            tk_err("%s", err.msg);
+            state = -1;
+        }
+    }
+    if (state < 0) {
+        *code = TK_EX_USAGE;
+        return NULL;
+    }
+    return &conf;
+}
+
 rk_client *tk_client(int default_port, int *code)
 {
     rk_error err;
@@ -213,11 +246,26 @@ rk_client *tk_client(int default_port, int *code)
     const char *pw = tk_password(&failed, code);
     if (failed)
         return NULL;
+    const rk_settings *conf = tk_settings(code);
+    if (!conf) {
+        tk_password_wipe();
+        return NULL;
+    }
+    /* command line, then the configuration files, then the defaults */
+    const char *hosts = tk_conn_opts.host;
+    if (!hosts)
+        hosts = default_port == RK_CONTROLLER_PORT ? conf->controller : conf->host;
+    double timeout = tk_conn_opts.timeout >= 0 ? tk_conn_opts.timeout
+                     : conf->timeout >= 0      ? conf->timeout
+                                               : 10.0;
+    double ctimeout = tk_conn_opts.connect_timeout > 0 ? tk_conn_opts.connect_timeout
+                      : conf->connect_timeout > 0      ? conf->connect_timeout
+                                                       : 0;
     rk_client_config cfg = {
-        .hosts = tk_conn_opts.host,
+        .hosts = hosts,
         .default_port = default_port,
-        .connect_timeout = tk_conn_opts.connect_timeout,
-        .timeout = tk_conn_opts.timeout,
+        .connect_timeout = ctimeout,
+        .timeout = timeout,
         .password = pw,
     };
     int tcode = tk_transport_apply(&cfg); /* --key, -z, --retries, ... */

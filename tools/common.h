@@ -36,6 +36,11 @@ typedef struct tk_conn {
 extern tk_conn tk_conn_opts;
 extern struct poptOption tk_conn_table[];
 
+/* The toolkit's configuration files (rspamkit.conf(5)), read once on first
+ * use; NULL (after printing the error, *code set) when a file is invalid.
+ * Command-line options and the environment take precedence over it. */
+const rk_settings *tk_settings(int *code);
+
 /* Exit code for a library error. */
 int tk_exit_for(const rk_error *err);
 /* "prog: message" on stderr. */

@@ -1491,7 +1491,14 @@ int lda_setup(const lda_opts *o)
     L.o = o;
     snprintf(L.scanner, sizeof L.scanner, "rspamkit %s", PACKAGE_VERSION);
     L.keep_existing = cli.keep_existing;
-    L.tempfail = cli.tempfail;
+    /* the command line wins; then rspamkit.conf's tempfail and header_style */
+    int code = 0;
+    const rk_settings *conf = tk_settings(&code);
+    if (!conf)
+        return code;
+    L.tempfail = cli.tempfail || conf->failure == RK_FAILURE_TEMPFAIL;
+    if (!cli.header_style)
+        cli.header_style = conf->header_style;
     if (!cli.header_style || strcmp(cli.header_style, "rspamc") == 0)
         L.style = LDA_STYLE_RSPAMC;
     else if (strcmp(cli.header_style, "spamassassin") == 0 || strcmp(cli.header_style, "sa") == 0)

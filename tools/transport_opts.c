@@ -65,17 +65,14 @@ int tk_transport_apply(rk_client_config *cfg)
         key = getenv("RSPAMKIT_KEY");
     int retries = t->retries == NOT_GIVEN ? -1 : t->retries;
     if (!(key && *key) || retries < 0) {
-        static rk_settings conf; /* lives as long as the process: cfg points into it */
-        rk_error err;
-        rk_error_clear(&err);
-        if (rk_config_load(&conf, &err)) {
-            tk_err("%s", err.msg);
-            return TK_EX_USAGE;
-        }
+        int code = 0;
+        const rk_settings *conf = tk_settings(&code);
+        if (!conf)
+            return code;
         if (!(key && *key))
-            key = conf.key;
+            key = conf->key;
         if (retries < 0)
-            retries = conf.retries;
+            retries = conf->retries;
     }
     cfg->pubkey = key && *key ? key : NULL;
     cfg->compress = t->compressed;
