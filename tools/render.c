@@ -60,6 +60,33 @@ void tk_dump_error(FILE *f, tk_outfmt fmt, const char *filename, const char *msg
     json_decref(o);
 }
 
+void tk_heading(FILE *f, tk_outfmt fmt, const char *kind, const char *name, double t)
+{
+    if (fmt != TK_OUT_TEXT && fmt != TK_OUT_UCL)
+        return;
+    fprintf(f, "Results for %s: %s%s%s (", kind, tk_bold(), name, tk_reset());
+    tk_print_time(f, t);
+    fputs(" seconds)\n", f);
+}
+
+void tk_dump_compat(FILE *f, tk_outfmt fmt, int headers, const char *label,
+                    const rk_response *resp, const json_t *reply)
+{
+    double t = resp ? resp->elapsed : 0;
+    tk_heading(f, fmt, "file", label, t);
+    if (headers && resp)
+        tk_print_headers(f, resp);
+    tk_dump_reply(f, reply, fmt == TK_OUT_TEXT ? TK_OUT_UCL : fmt, label, t);
+}
+
+char *tk_line(const char *label, const char *prefix, const char *msg)
+{
+    char *l = NULL;
+    if (asprintf(&l, "%s: %s%s", label, prefix, msg) < 0)
+        l = NULL;
+    return l;
+}
+
 void tk_print_headers(FILE *f, const rk_response *resp)
 {
     for (size_t i = 0; i < resp->headers.n; i++)

@@ -402,11 +402,7 @@ static int call(rk_client *c, const char *path, const char *body, rk_response *r
 
 static void heading(FILE *f, const char *word, double t)
 {
-    if (fmt != TK_OUT_TEXT && fmt != TK_OUT_UCL)
-        return;
-    fprintf(f, "Results for command: %s%s%s (", tk_bold(), word, tk_reset());
-    tk_print_time(f, t);
-    fputs(" seconds)\n", f);
+    tk_heading(f, fmt, "command", word, t);
 }
 
 static int parse_number(const char *s, double *out)

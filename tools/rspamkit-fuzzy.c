@@ -80,14 +80,6 @@ static struct {
     tk_outfmt fmt;
 } st;
 
-static char *line_of(const char *label, const char *prefix, const char *msg)
-{
-    char *l = NULL;
-    if (asprintf(&l, "%s: %s%s", label, prefix, msg) < 0)
-        l = NULL;
-    return l;
-}
-
 static const char *done_word(void) { return st.del ? "deleted" : "added"; }
 
 /* Native --json: one object per input (label NULL for delhash). */
@@ -117,30 +109,22 @@ static void native_json(FILE *f, const char *label, const rk_response *resp, rk_
 static void render(FILE *f, char **errline, const char *label, const rk_response *resp,
                    rk_ctl_outcome oc, const rk_error *why, const json_t *reply)
 {
-    double t = resp ? resp->elapsed : 0;
     if (st.compat) {
         if (oc != RK_CTL_FAILED) {
-            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
-                fprintf(f, "Results for file: %s%s%s (", tk_bold(), label, tk_reset());
-                tk_print_time(f, t);
-                fputs(" seconds)\n", f);
-            }
-            if (o.headers && resp)
-                tk_print_headers(f, resp);
-            tk_dump_reply(f, reply, st.fmt == TK_OUT_TEXT ? TK_OUT_UCL : st.fmt, label, t);
+            tk_dump_compat(f, st.fmt, o.headers, label, resp, reply);
             if (oc == RK_CTL_SKIPPED)
-                *errline = line_of(label, "nothing stored, skipped by the server: ", why->msg);
+                *errline = tk_line(label, "nothing stored, skipped by the server: ", why->msg);
         } else {
             if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
                 tk_dump_error(f, st.fmt, label, why->msg);
-            *errline = line_of(label, "", why->msg);
+            *errline = tk_line(label, "", why->msg);
         }
         return;
     }
     if (o.json) {
         native_json(f, label, resp, oc, why, reply);
         if (oc == RK_CTL_FAILED)
-            *errline = line_of(label, "", why->msg);
+            *errline = tk_line(label, "", why->msg);
         return;
     }
     json_t *h = json_object_get(reply, "hashes");
@@ -158,7 +142,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
         fprintf(f, "%s: skipped by the server: %s\n", label, why->msg);
         break;
     case RK_CTL_FAILED:
-        *errline = line_of(label, "", why->msg);
+        *errline = tk_line(label, "", why->msg);
         break;
     }
 }
@@ -243,11 +227,7 @@ static int run_delhash(rk_client *client, rk_headers *base, const char **args, s
     rk_ctl_outcome oc = rk_ctl_classify(RK_CTL_FUZZY, &resp, &err, &reply, &why);
     if (st.compat) {
         if (oc != RK_CTL_FAILED) {
-            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
-                printf("Results for command: %sfuzzy_delhash%s (", tk_bold(), tk_reset());
-                tk_print_time(stdout, resp.elapsed);
-                fputs(" seconds)\n", stdout);
-            }
+            tk_heading(stdout, st.fmt, "command", "fuzzy_delhash", resp.elapsed);
             if (o.headers)
                 tk_print_headers(stdout, &resp);
             tk_dump_reply(stdout, reply, st.fmt == TK_OUT_TEXT ? TK_OUT_UCL : st.fmt, NULL,

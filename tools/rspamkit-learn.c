@@ -91,14 +91,6 @@ static const char *json_outcome(rk_ctl_outcome oc)
     return n[oc];
 }
 
-static char *line_of(const char *label, const char *prefix, const char *msg)
-{
-    char *l = NULL;
-    if (asprintf(&l, "%s: %s%s", label, prefix, msg) < 0)
-        l = NULL;
-    return l;
-}
-
 static void render(FILE *f, char **errline, const char *label, const rk_response *resp,
                    rk_ctl_outcome oc, const rk_error *why, const json_t *reply)
 {
@@ -116,20 +108,13 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
         /* rspamc: any 2xx reply is dumped (UCL in text mode: rspamc has no
          * text renderer for learn replies); errors go to stderr. */
         if (oc != RK_CTL_FAILED) {
-            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
-                fprintf(f, "Results for file: %s%s%s (", tk_bold(), label, tk_reset());
-                tk_print_time(f, t);
-                fputs(" seconds)\n", f);
-            }
-            if (o.headers && resp)
-                tk_print_headers(f, resp);
-            tk_dump_reply(f, reply, st.fmt == TK_OUT_TEXT ? TK_OUT_UCL : st.fmt, label, t);
+            tk_dump_compat(f, st.fmt, o.headers, label, resp, reply);
             if (oc == RK_CTL_SKIPPED)
-                *errline = line_of(label, "not learned, skipped by the server: ", why->msg);
+                *errline = tk_line(label, "not learned, skipped by the server: ", why->msg);
         } else {
             if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
                 tk_dump_error(f, st.fmt, label, why->msg);
-            *errline = line_of(label, "", why->msg);
+            *errline = tk_line(label, "", why->msg);
         }
     } else if (o.json) {
         json_t *v = json_object();
@@ -148,7 +133,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
         }
         json_decref(v);
         if (oc == RK_CTL_FAILED)
-            *errline = line_of(label, "", why->msg);
+            *errline = tk_line(label, "", why->msg);
     } else {
         switch (oc) {
         case RK_CTL_DONE:
@@ -163,7 +148,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             fprintf(f, "%s: skipped by the server: %s\n", label, why->msg);
             break;
         case RK_CTL_FAILED:
-            *errline = line_of(label, "", why->msg);
+            *errline = tk_line(label, "", why->msg);
             break;
         }
     }

@@ -440,11 +440,7 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
         } else if (o.tests) {
             render_tests(f, &r);
         } else {
-            if (st.fmt == TK_OUT_TEXT || st.fmt == TK_OUT_UCL) {
-                fprintf(f, "Results for file: %s%s%s (", tk_bold(), j->in.label, tk_reset());
-                tk_print_time(f, resp->elapsed);
-                fputs(" seconds)\n", f);
-            }
+            tk_heading(f, st.fmt, "file", j->in.label, resp->elapsed);
             if (o.headers)
                 tk_print_headers(f, resp);
             if (st.fmt == TK_OUT_TEXT)
