@@ -442,6 +442,18 @@ int tk_popt_error(poptContext pc, int rc)
     return TK_EX_USAGE;
 }
 
+int tk_usage_error(poptContext pc, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", tk_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    poptFreeContext(pc);
+    return TK_EX_USAGE;
+}
+
 void tk_print_version(void)
 {
     printf("%s %s\n", tk_prog, PACKAGE_VERSION);

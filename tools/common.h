@@ -137,6 +137,8 @@ struct tk_walk_opts;
 size_t tk_count_inputs(const struct tk_walk_opts *o);
 /* Run popt over argv; prints errors; returns 0 or an exit code. */
 int tk_popt_error(poptContext pc, int rc);
+/* Print "prog: message", free the popt context, return TK_EX_USAGE. */
+int tk_usage_error(poptContext pc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void tk_print_version(void);
 /* Run popt over the whole command line and handle --version (`*version` is
  * read after parsing). Returns -1 to go on, with the positional arguments in

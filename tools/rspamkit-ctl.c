@@ -593,15 +593,6 @@ static int run(rk_client *c, enum cmd cmd, const char **args)
 
 /* ------------------------------------------------------------ main */
 
-static int usage_error(poptContext pc, const char *fmtstr, const char *arg)
-{
-    char msg[512];
-    snprintf(msg, sizeof msg, fmtstr, arg);
-    tk_err("%s", msg);
-    poptFreeContext(pc);
-    return TK_EX_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     tk_prog = "rspamkit-ctl";
@@ -620,26 +611,26 @@ int main(int argc, char **argv)
         return parsed;
     }
     if (!n_rest)
-        return usage_error(pc, "%s", "say which command: stat, stat_reset, counters, uptime, "
+        return tk_usage_error(pc, "%s", "say which command: stat, stat_reset, counters, uptime, "
                                      "actions, add_symbol, add_action");
     size_t cmd = N_CMDS;
     for (size_t i = 0; i < N_CMDS; i++)
         if (strcasecmp(rest[0], cmds[i].word) == 0)
             cmd = i;
     if (cmd == N_CMDS)
-        return usage_error(pc, "unknown command '%s'", rest[0]);
+        return tk_usage_error(pc, "unknown command '%s'", rest[0]);
     if (n_rest - 1 != (size_t)cmds[cmd].nargs) {
         if (cmd == C_ADD_SYMBOL)
-            return usage_error(pc, "%s", "usage: add_symbol SYMBOL WEIGHT");
+            return tk_usage_error(pc, "%s", "usage: add_symbol SYMBOL WEIGHT");
         if (cmd == C_ADD_ACTION)
-            return usage_error(pc, "%s", "usage: add_action ACTION SCORE");
-        return usage_error(pc, "%s takes no arguments", cmds[cmd].word);
+            return tk_usage_error(pc, "%s", "usage: add_action ACTION SCORE");
+        return tk_usage_error(pc, "%s takes no arguments", cmds[cmd].word);
     }
     double d;
     if (cmd == C_ADD_SYMBOL && parse_number(rest[2], &d))
-        return usage_error(pc, "invalid weight '%s'", rest[2]);
+        return tk_usage_error(pc, "invalid weight '%s'", rest[2]);
     if (cmd == C_ADD_ACTION && parse_number(rest[2], &d))
-        return usage_error(pc,
+        return tk_usage_error(pc,
                            "invalid score '%s': a number (Rspamd 3.4 stores a disabled action "
                            "in its dynamic configuration but never applies it: use a high "
                            "score instead)",
@@ -649,15 +640,15 @@ int main(int argc, char **argv)
         if (rk_action_name_canon(rest[1], &canon) || strcmp(canon, "soft reject") == 0 ||
             strcmp(canon, "no action") == 0 || strcmp(canon, "discard") == 0 ||
             strcmp(canon, "quarantine") == 0)
-            return usage_error(pc,
+            return tk_usage_error(pc,
                                "cannot set action '%s': Rspamd 3.4's controller (/saveactions) "
                                "sets only reject, rewrite_subject, add_header and greylist",
                                rest[1]);
     }
     if (tk_transport_opts.local_file)
-        return usage_error(pc, "%s", "--local-file: these commands send no message");
+        return tk_usage_error(pc, "%s", "--local-file: these commands send no message");
     if (cmd == C_COUNTERS && parse_sort(o.sort))
-        return usage_error(pc, "invalid --sort value '%s' (name, weight, frequency, time, hits[:asc])",
+        return tk_usage_error(pc, "invalid --sort value '%s' (name, weight, frequency, time, hits[:asc])",
                            o.sort);
     tk_color_init();
     fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;

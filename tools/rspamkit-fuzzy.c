@@ -273,13 +273,6 @@ static void print_summary(const tk_bulk *b, double secs)
             b->n_inputs == 1 ? "" : "s", dur, secs > 0 ? (double)b->n_inputs / secs : 0.0);
 }
 
-static int usage_error(poptContext pc, const char *msg)
-{
-    tk_err("%s", msg);
-    poptFreeContext(pc);
-    return TK_EX_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     tk_prog = "rspamkit-fuzzy";
@@ -298,7 +291,7 @@ int main(int argc, char **argv)
         return parsed;
     }
     if (!n_rest)
-        return usage_error(pc, "say what to do: add, del or delhash (or fuzzy_add, fuzzy_del, "
+        return tk_usage_error(pc, "say what to do: add, del or delhash (or fuzzy_add, fuzzy_del, "
                                "fuzzy_delhash)");
     const char *cmd = rest[0];
     if (strncasecmp(cmd, "fuzzy_", 6) == 0) {
@@ -315,17 +308,17 @@ int main(int argc, char **argv)
     rest++;
     n_rest--;
     if (!o.flag && !o.symbol)
-        return usage_error(pc, "say which fuzzy list: -f FLAG or -S SYMBOL (the server refuses "
+        return tk_usage_error(pc, "say which fuzzy list: -f FLAG or -S SYMBOL (the server refuses "
                                "a request without one: \"Unknown or missing flag\")");
     if (o.max_requests < 1)
-        return usage_error(pc, "-n/--max-requests must be at least 1");
+        return tk_usage_error(pc, "-n/--max-requests must be at least 1");
     if (tk_transport_opts.local_file)
-        return usage_error(pc, "--local-file: the controller hashes only the request body");
+        return tk_usage_error(pc, "--local-file: the controller hashes only the request body");
     if ((o.compact || o.ucl || o.headers) && !st.compat)
-        return usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
+        return tk_usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
                                "fuzzy_add, fuzzy_del, fuzzy_delhash; use --json");
     if (delhash && (o.files_from || o.exclude))
-        return usage_error(pc, "delhash takes hashes, not files: --files-from and --exclude "
+        return tk_usage_error(pc, "delhash takes hashes, not files: --files-from and --exclude "
                                "do not apply");
 
     tk_color_init();

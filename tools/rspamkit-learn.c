@@ -168,13 +168,6 @@ static void print_summary(const tk_bulk *b, double secs)
             secs > 0 ? (double)b->n_inputs / secs : 0.0);
 }
 
-static int usage_error(poptContext pc, const char *msg)
-{
-    tk_err("%s", msg);
-    poptFreeContext(pc);
-    return TK_EX_USAGE;
-}
-
 int main(int argc, char **argv)
 {
     tk_prog = "rspamkit-learn";
@@ -208,18 +201,18 @@ int main(int argc, char **argv)
         n_rest--;
     }
     if (n_cls == 0)
-        return usage_error(pc, "say what to learn: --spam, --ham or --class NAME "
+        return tk_usage_error(pc, "say what to learn: --spam, --ham or --class NAME "
                                "(or the rspamc words learn_spam, learn_ham)");
     if (n_cls > 1)
-        return usage_error(pc, "give only one of --spam, --ham, --class NAME, learn_spam, learn_ham");
+        return tk_usage_error(pc, "give only one of --spam, --ham, --class NAME, learn_spam, learn_ham");
     if (o.cls && !*o.cls)
-        return usage_error(pc, "--class needs a class name");
+        return tk_usage_error(pc, "--class needs a class name");
     if (o.max_requests < 1)
-        return usage_error(pc, "-n/--max-requests must be at least 1");
+        return tk_usage_error(pc, "-n/--max-requests must be at least 1");
     if (tk_transport_opts.local_file)
-        return usage_error(pc, "--local-file: the controller learns only from the request body");
+        return tk_usage_error(pc, "--local-file: the controller learns only from the request body");
     if ((o.compact || o.ucl || o.headers) && !st.compat)
-        return usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
+        return tk_usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
                                "learn_spam/learn_ham; use --json");
     st.path = o.spam ? "/learnspam" : o.ham ? "/learnham" : "/learnclass";
     st.cls_name = o.spam ? "spam" : o.ham ? "ham" : o.cls;
