@@ -189,3 +189,48 @@ shows() {
     [ "$output" = "$m: added (1 hash)" ]
     rspamkit fuzzy -q -h "$CONTROLLER" -f 1 del "$m"
 }
+
+# ------------------------------------------------------------ --local-file
+
+# public_copy FILE: a copy in a directory the server's user (_rspamd) can read
+public_copy() {
+    local d
+    d=$(mktemp -d /tmp/rk-local.XXXXXX)
+    chmod 755 "$d"
+    cp "$1" "$d/" && chmod 644 "$d/$(basename "$1")"
+    echo "$d/$(basename "$1")"
+}
+
+@test "--local-file is refused before anything is sent (64), also for the rspamc words" {
+    m=$(variant)
+    for cmd in "rspamkit-fuzzy -f 1 add" "rspamkit-fuzzy -f 1 del" "rspamkit-fuzzy -f 1 fuzzy_add" "rspamkit fuzzy_del -f 1"; do
+        # a closed port: had anything been sent, this would be exit 69
+        run --separate-stderr $cmd -h "127.0.0.1:$(closed_port)" --local-file "$m"
+        [ "$status" -eq 64 ]
+        [[ $stderr == *"--local-file is not supported for fuzzy hashes"* ]]
+        [ -z "$output" ]
+    done
+}
+
+# Why rspamkit-fuzzy refuses --local-file: Rspamd 3.4's controller refuses
+# /fuzzyadd and /fuzzydel without a body, and with a body it ignores File and
+# hashes the body.  /fuzzydel of hashes nobody added changes nothing.
+@test "why --local-file is refused: the 3.4 controller ignores File for fuzzy and hashes the body" {
+    f=$(public_copy "$(variant)")
+    other=$(variant)
+    of_file=$(rspamkit-fuzzy -h "$CONTROLLER" -f 1 -j del "$f" | jq -c .hashes)
+    of_other=$(rspamkit-fuzzy -h "$CONTROLLER" -f 1 -j del "$other" | jq -c .hashes)
+    [ "$(jq length <<<"$of_file")" -eq 1 ]
+    [ "$of_file" != "$of_other" ]
+    # File names a message the server can read; the body is another one
+    run curl -sS -X POST -H "Password: $RK_PASSWORD" -H "Flag: 1" -H "File: $f" \
+        --data-binary "@$other" "http://$CONTROLLER/fuzzydel"
+    [ "$status" -eq 0 ]
+    [ "$(jq -c .hashes <<<"$output")" = "$of_other" ]
+    # File alone
+    run curl -sS -i -X POST -H "Password: $RK_PASSWORD" -H "Flag: 1" -H "File: $f" \
+        "http://$CONTROLLER/fuzzyadd"
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == "HTTP/1.1 400 Empty body is not permitted"* ]]
+    rm -rf "$(dirname "$f")"
+}

@@ -312,8 +312,13 @@ int main(int argc, char **argv)
                                "a request without one: \"Unknown or missing flag\")");
     if (o.max_requests < 1)
         return tk_usage_error(pc, "-n/--max-requests must be at least 1");
+    /* Rspamd 3.4's controller answers /fuzzyadd and /fuzzydel without a body
+     * with "400 Empty body is not permitted", and with a body it ignores File
+     * and hashes the body: --local-file cannot work. */
     if (tk_transport_opts.local_file)
-        return tk_usage_error(pc, "--local-file: the controller hashes only the request body");
+        return tk_usage_error(pc, "--local-file is not supported for fuzzy hashes: Rspamd's "
+                               "controller ignores the File header and hashes only the request "
+                               "body");
     if ((o.compact || o.ucl || o.headers) && !st.compat)
         return tk_usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
                                "fuzzy_add, fuzzy_del, fuzzy_delhash; use --json");

@@ -209,8 +209,13 @@ int main(int argc, char **argv)
         return tk_usage_error(pc, "--class needs a class name");
     if (o.max_requests < 1)
         return tk_usage_error(pc, "-n/--max-requests must be at least 1");
+    /* Rspamd 3.4's controller answers a learn request without a body with
+     * "400 Empty body is not permitted", and its worker crashes (SIGSEGV, no
+     * reply) when the File it is given cannot be read: no safe fallback. */
     if (tk_transport_opts.local_file)
-        return tk_usage_error(pc, "--local-file: the controller learns only from the request body");
+        return tk_usage_error(pc, "--local-file is not supported for learning: Rspamd's controller "
+                               "refuses a request without a body, and crashes on a File it cannot "
+                               "read");
     if ((o.compact || o.ucl || o.headers) && !st.compat)
         return tk_usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
                                "learn_spam/learn_ham; use --json");
