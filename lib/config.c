@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <math.h>
 #include <pwd.h>
-#include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +25,7 @@ RK_API void rk_settings_clear(rk_settings *s)
     char **strs[] = {&s->host, &s->controller, &s->password,     &s->password_file,
                      &s->key,  &s->header_style, &s->files[0], &s->files[1]};
     if (s->password)
-        sodium_memzero(s->password, strlen(s->password));
+        explicit_bzero(s->password, strlen(s->password));
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         free(*strs[i]);
     rk_settings_init(s);
@@ -79,7 +78,7 @@ static int apply(rk_settings *s, const char *path, const setting *st, const rk_u
         if (!copy)
             return rk_fail(err, RK_ERR_NOMEM, "out of memory");
         if (st->off == AT(password) && s->password)
-            sodium_memzero(s->password, strlen(s->password));
+            explicit_bzero(s->password, strlen(s->password));
         free(*field);
         *field = copy;
         return 0;

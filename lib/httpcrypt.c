@@ -11,14 +11,12 @@
 #include "transport.h"
 #include "base32.h"
 
-#include <sodium.h>
+#include "sodium_dl.h"
 #include <string.h>
 
 int rk_hc_init(rk_error *err)
 {
-    if (sodium_init() < 0)
-        return rk_fail(err, RK_ERR_CRYPTO, "cannot initialise libsodium");
-    return 0;
+    return rk_sodium_load(err);
 }
 
 static int hexval(int c)
@@ -95,11 +93,11 @@ int rk_hc_shared(const unsigned char sk[RK_HC_KEYLEN], const unsigned char pk[RK
     static const unsigned char zero16[16];
     unsigned char point[32];
     if (crypto_scalarmult_curve25519(point, sk, pk) != 0) {
-        sodium_memzero(point, sizeof point);
+        explicit_bzero(point, sizeof point);
         return -1;
     }
     crypto_core_hchacha20(nm, zero16, point, NULL);
-    sodium_memzero(point, sizeof point);
+    explicit_bzero(point, sizeof point);
     return 0;
 }
 
@@ -114,7 +112,7 @@ void rk_hc_seal(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *nonce
     crypto_stream_xchacha20(block0, sizeof block0, out, nm);
     crypto_stream_xchacha20_xor_ic(out + RK_HC_OVERHEAD, in, len, out, 1, nm);
     crypto_onetimeauth_poly1305(out + RK_HC_NONCELEN, out + RK_HC_OVERHEAD, len, block0);
-    sodium_memzero(block0, sizeof block0);
+    explicit_bzero(block0, sizeof block0);
 }
 
 /* Plaintext bytes [off, off + len) of the two parts into out. */
@@ -162,14 +160,14 @@ void rk_hc_stream_init(rk_hc_stream *s, const unsigned char nm[RK_HC_KEYLEN],
         crypto_onetimeauth_poly1305_update(&st, buf, n);
     }
     crypto_onetimeauth_poly1305_final(&st, s->env + RK_HC_NONCELEN);
-    sodium_memzero(block0, sizeof block0);
-    sodium_memzero(buf, sizeof buf);
-    sodium_memzero(&st, sizeof st);
+    explicit_bzero(block0, sizeof block0);
+    explicit_bzero(buf, sizeof buf);
+    explicit_bzero(&st, sizeof st);
 }
 
 void rk_hc_stream_wipe(rk_hc_stream *s)
 {
-    sodium_memzero(s, sizeof *s);
+    explicit_bzero(s, sizeof *s);
 }
 
 int rk_hc_open(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *in, size_t len,
@@ -181,7 +179,7 @@ int rk_hc_open(const unsigned char nm[RK_HC_KEYLEN], const unsigned char *in, si
     crypto_stream_xchacha20(block0, sizeof block0, in, nm);
     int bad = crypto_onetimeauth_poly1305_verify(in + RK_HC_NONCELEN, in + RK_HC_OVERHEAD,
                                                  len - RK_HC_OVERHEAD, block0);
-    sodium_memzero(block0, sizeof block0);
+    explicit_bzero(block0, sizeof block0);
     if (bad)
         return -1;
     crypto_stream_xchacha20_xor_ic(out, in + RK_HC_OVERHEAD, len - RK_HC_OVERHEAD, in, 1, nm);

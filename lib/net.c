@@ -69,6 +69,8 @@ struct rk_client {
     char *state_path;
     rk_curl *curl;            /* NULL until an https:// server is contacted */
     uint64_t rng;
+    void (*on_wait)(void *);  /* rk_client_on_wait */
+    void *on_wait_ud;
 };
 
 enum job_state { J_IDLE, J_CONNECT, J_WRITE, J_READ, J_CURL, J_BACKOFF };
@@ -1023,6 +1025,17 @@ static int exchange_over(rk_client *c, job *j, rk_response *resp, rk_error *err,
     return attempt_failed(c, j, err, now);
 }
 
+/* Every request in flight has been sent: only replies (or a retry's back-off)
+ * are awaited, so the caller's own work cannot delay a request. */
+static int all_sent(const job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (jobs[i].used && (jobs[i].state == J_CONNECT || jobs[i].state == J_WRITE ||
+                             (jobs[i].state == J_CURL && (!jobs[i].xfer || !rk_curl_sent(jobs[i].xfer)))))
+            return 0;
+    return 1;
+}
+
 RK_API int rk_client_run(rk_client *c, int max_inflight, rk_next_fn next, rk_done_fn done, void *ud)
 {
     if (max_inflight < 1)
@@ -1111,6 +1124,8 @@ RK_API int rk_client_run(rk_client *c, int max_inflight, rk_next_fn next, rk_don
             }
         }
         int ms = wait < 0 ? -1 : (int)(wait * 1000) + 1;
+        if (c->on_wait && all_sent(jobs, n))
+            c->on_wait(c->on_wait_ud);
         int pr;
         if (rk_curl_active(c->curl)) {
             pr = rk_curl_wait(c->curl, pfd, np, ms);
@@ -1206,6 +1221,12 @@ RK_API int rk_client_run(rk_client *c, int max_inflight, rk_next_fn next, rk_don
     free(pfd);
     free(pidx);
     return rc;
+}
+
+RK_API void rk_client_on_wait(rk_client *c, void (*fn)(void *ud), void *ud)
+{
+    c->on_wait = fn;
+    c->on_wait_ud = ud;
 }
 
 struct one_ctx {

@@ -6,7 +6,7 @@
 #include "internal.h"
 #include "base32.h"
 
-#include <sodium.h>
+#include "sodium_dl.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +56,7 @@ RK_API const char *rk_pw_type_description(rk_pw_type type)
 RK_API void rk_secret_wipe(void *p, size_t len)
 {
     if (p)
-        sodium_memzero(p, len);
+        explicit_bzero(p, len);
 }
 
 /* ------------------------------------------------------------ PBKDF2 ($1$) */
@@ -90,10 +90,10 @@ static void pbkdf2_blake2b(const unsigned char *pw, size_t pwlen,
             t[i] ^= u[i];
     }
     memcpy(key, t, keylen);
-    sodium_memzero(k, sizeof k);
-    sodium_memzero(u, sizeof u);
-    sodium_memzero(t, sizeof t);
-    sodium_memzero(&st, sizeof st);
+    explicit_bzero(k, sizeof k);
+    explicit_bzero(u, sizeof u);
+    explicit_bzero(t, sizeof t);
+    explicit_bzero(&st, sizeof st);
 }
 
 /* ----------------------------------------------------------- Catena ($2$) */
@@ -206,9 +206,9 @@ static void flap(unsigned char x[HLEN], unsigned lambda, unsigned g,
         co = (co + rows - 1) % 3;
     }
     memcpy(x, r[idx(0, c - 1, co, c, m)], HLEN);
-    sodium_memzero(v1, sizeof v1);
-    sodium_memzero(v2, sizeof v2);
-    sodium_memzero(tmp, sizeof tmp);
+    explicit_bzero(v1, sizeof v1);
+    explicit_bzero(v2, sizeof v2);
+    explicit_bzero(tmp, sizeof tmp);
 }
 
 /*
@@ -249,10 +249,10 @@ static int catena(const unsigned char *pw, size_t pwlen,
         memset(x + hashlen, 0, HLEN - hashlen);
     }
     memcpy(out, x, hashlen);
-    sodium_memzero(r, cells * sizeof *r);
+    explicit_bzero(r, cells * sizeof *r);
     free(r);
-    sodium_memzero(x, sizeof x);
-    sodium_memzero(&st, sizeof st);
+    explicit_bzero(x, sizeof x);
+    explicit_bzero(&st, sizeof st);
     return 0;
 }
 
@@ -262,8 +262,8 @@ RK_API int rk_pw_derive(rk_pw_type type, const void *pw, size_t len,
                         const unsigned char salt[RK_PW_SALT_LEN],
                         unsigned char key[RK_PW_KEY_LEN], rk_error *err)
 {
-    if (sodium_init() < 0)
-        return rk_fail(err, RK_ERR_CRYPTO, "libsodium cannot be initialised");
+    if (rk_sodium_load(err))
+        return -1;
     switch (type) {
     case RK_PW_PBKDF2:
         pbkdf2_blake2b(pw, len, salt, RK_PW_SALT_LEN, 16000, key, RK_PW_KEY_LEN);
@@ -283,8 +283,8 @@ RK_API int rk_pw_hash(rk_pw_type type, const void *pw, size_t len,
 {
     unsigned char s[RK_PW_SALT_LEN], key[RK_PW_KEY_LEN];
 
-    if (sodium_init() < 0)
-        return rk_fail(err, RK_ERR_CRYPTO, "libsodium cannot be initialised");
+    if (rk_sodium_load(err))
+        return -1;
     if (salt)
         memcpy(s, salt, sizeof s);
     else
@@ -297,7 +297,7 @@ RK_API int rk_pw_hash(rk_pw_type type, const void *pw, size_t len,
     size_t n = 3 + rk_base32_encode(s, sizeof s, out + 3);
     out[n++] = '$';
     rk_base32_encode(key, sizeof key, out + n);
-    sodium_memzero(key, sizeof key);
+    explicit_bzero(key, sizeof key);
     return 0;
 }
 
@@ -372,6 +372,6 @@ RK_API int rk_pw_verify(const char *hash, const void *pw, size_t len, rk_error *
         rk_pw_derive(type, pw, len, salt, got, err))
         return -1;
     int match = crypto_verify_32(got, want) == 0;
-    sodium_memzero(got, sizeof got);
+    explicit_bzero(got, sizeof got);
     return match;
 }

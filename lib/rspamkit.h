@@ -195,6 +195,12 @@ typedef int (*rk_done_fn)(void *ud, void *token, rk_response *resp, const rk_err
 RK_API int rk_client_run(rk_client *c, int max_inflight,
                          rk_next_fn next, rk_done_fn done, void *ud);
 
+/* Call fn(ud) whenever rk_client_run() is about to wait with every request
+ * in flight already sent: work done there (starting a delivery command,
+ * say) overlaps the server's time instead of delaying a request. fn must
+ * not call back into the client. NULL removes it. */
+RK_API void rk_client_on_wait(rk_client *c, void (*fn)(void *ud), void *ud);
+
 /* ------------------------------------------------------------------ replies */
 
 typedef struct rk_symbol {

@@ -3,12 +3,14 @@
 #include "transport.h"
 
 #ifdef HAVE_ZSTD
-#include <zstd.h>
+#include "zstd_dl.h"
 
 int rk_zstd_available(void) { return 1; }
 
 int rk_zstd_compress(const unsigned char *in, size_t len, rk_buf *out, rk_error *err)
 {
+    if (rk_zstd_load(err))
+        return -1;
     size_t bound = ZSTD_compressBound(len);
     out->len = 0;
     if (rk_buf_reserve(out, bound))
@@ -25,6 +27,8 @@ int rk_zstd_compress(const unsigned char *in, size_t len, rk_buf *out, rk_error 
 int rk_zstd_decompress(const unsigned char *in, size_t len, rk_buf *out, size_t max,
                        rk_error *err)
 {
+    if (rk_zstd_load(err))
+        return -1;
     ZSTD_DStream *ds = ZSTD_createDStream();
     if (!ds)
         return rk_fail(err, RK_ERR_NOMEM, "out of memory");

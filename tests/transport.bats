@@ -41,6 +41,31 @@ teardown() {
     ! grep -q 'file=libcurl' <<<"$output"
 }
 
+@test "budget: libsodium and libzstd are loaded only for --key, -z and password hashes" {
+    for h in "$NORMAL" "$RK_NORMAL_SOCK"; do
+        run env LD_DEBUG=files rspamkit-scan -h "$h" "$M/ham.eml"
+        [ "$status" -eq 0 ]
+        grep -q 'Action: no action' <<<"$output"
+        grep -q 'file=libjansson' <<<"$output"     # LD_DEBUG works
+        ! grep -q 'file=libsodium' <<<"$output"
+        ! grep -q 'file=libzstd' <<<"$output"
+    done
+    # the same check sees each library when its feature is used, and only then
+    run env LD_DEBUG=files rspamkit-scan -h "$NORMAL" --key "$RK_PUBKEY" "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q 'Action: no action' <<<"$output"
+    grep -q 'file=libsodium' <<<"$output"
+    ! grep -q 'file=libzstd' <<<"$output"
+    run env LD_DEBUG=files rspamkit-scan -h "$NORMAL" -z "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q 'Action: no action' <<<"$output"
+    grep -q 'file=libzstd' <<<"$output"
+    ! grep -q 'file=libsodium' <<<"$output"
+    SECRET=s3cret run env LD_DEBUG=files rspamkit-pw --type pbkdf2 --password-env SECRET
+    [ "$status" -eq 0 ]
+    grep -q 'file=libsodium' <<<"$output"
+}
+
 @test "budget: an https:// server loads libcurl (the same check sees it)" {
     run env LD_DEBUG=files rspamkit-scan -h "https://127.0.0.1:$(closed_port)" --connect-timeout 1 "$M/ham.eml"
     [ "$status" -eq 69 ]

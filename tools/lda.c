@@ -1006,6 +1006,7 @@ static struct {
     size_t n, cap, next;
     int status;           /* first non-zero, in input order */
     int in_flight;
+    int warm;             /* syslog's time zone and socket are ready */
 } L;
 
 /* A delivery command, started before its message is ready: the scan and
@@ -1337,6 +1338,20 @@ static void prestart(void)
         e->ch.pid = 0; /* try again when delivering (or report exec_err) */
 }
 
+/* While the server scans: start the next delivery command, and get
+ * syslog's time zone and socket ready, so that neither waits after the
+ * reply. */
+static void on_wait(void *ud)
+{
+    (void)ud;
+    if (!L.warm) {
+        L.warm = 1;
+        tzset();
+        openlog("rspamkit-scan", LOG_PID | LOG_NDELAY | (L.o->verbose ? LOG_PERROR : 0), LOG_MAIL);
+    }
+    prestart();
+}
+
 static void flush(void)
 {
     while (L.next < L.n && L.e[L.next] && L.e[L.next]->ready) {
@@ -1390,7 +1405,6 @@ static int next_cb(void *ud, rk_request *req, void **token)
         e->t0 = now_s();
         *token = e;
         L.in_flight++;
-        prestart();
         return 1;
     }
 }
@@ -1552,7 +1566,9 @@ int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight
 {
     L.w = w;
     L.base = base;
+    rk_client_on_wait(c, on_wait, NULL);
     int rc = rk_client_run(c, max_inflight, next_cb, done_cb, NULL);
+    rk_client_on_wait(c, NULL, NULL);
     /* After an internal failure, whatever was read still gets delivered. */
     for (size_t i = L.next; i < L.n; i++)
         if (L.e[i] && !L.e[i]->ready) {

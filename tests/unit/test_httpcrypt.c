@@ -380,7 +380,7 @@ static void test_hoststate(void)
 
 int main(void)
 {
-    if (sodium_init() < 0)
+    if (sodium_init() < 0 || rk_hc_init(NULL)) /* the library's own dlopen()ed copy too */
         return 2;
     load_kat();
     test_keys();

@@ -259,8 +259,8 @@ static void test_api(void)
 
 int main(void)
 {
-    if (sodium_init() < 0) {
-        printf("Bail out! sodium_init failed\n");
+    if (rk_sodium_load(NULL)) {
+        printf("Bail out! libsodium cannot be loaded\n");
         return 1;
     }
     test_base32();
