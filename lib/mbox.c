@@ -23,19 +23,26 @@ static int is_from_line(const unsigned char *d, size_t len, size_t i)
     return 0;
 }
 
-/* Offset of the next separator line at or after `from`, or len. */
+/* Offset of the next separator line at or after `from`, or len. Candidates
+ * are found with memmem(): every input is checked for a second message. */
 static size_t next_sep(const unsigned char *d, size_t len, size_t from)
 {
-    for (size_t i = from; i + 5 <= len; i++) {
-        if (d[i] != 'F' || memcmp(d + i, "From ", 5) != 0 || !is_from_line(d, len, i))
-            continue;
-        if (i == 0)
+    if (from == 0) {
+        if (len >= 5 && memcmp(d, "From ", 5) == 0 && is_from_line(d, len, 0))
             return 0;
+        from = 1;
+    }
+    size_t i = from - 1; /* where the newline before a candidate at `from` is */
+    while (i < len) {
+        const unsigned char *p = memmem(d + i, len - i, "\nFrom ", 6);
+        if (!p)
+            break;
+        size_t at = (size_t)(p - d) + 1;
         /* preceded by an empty line: "\n\n" or "\r\n\r\n" */
-        if (i >= 2 && d[i - 1] == '\n' && d[i - 2] == '\n')
-            return i;
-        if (i >= 4 && d[i - 1] == '\n' && d[i - 2] == '\r' && d[i - 3] == '\n')
-            return i;
+        if (at >= 2 && (d[at - 2] == '\n' || (at >= 4 && d[at - 2] == '\r' && d[at - 3] == '\n')) &&
+            is_from_line(d, len, at))
+            return at;
+        i = at;
     }
     return len;
 }

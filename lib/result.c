@@ -1,23 +1,542 @@
-/* The /checkv2 reply parsed into rk_result. */
+/* The /checkv2 reply parsed into rk_result.
+ *
+ * A scan in bulk spends most of its client time here, so the reply is read
+ * by a small strict JSON reader that decodes only what rk_result holds
+ * (action, scores, symbols and their options) into one block of memory.
+ * The few sub-objects kept as JSON (messages, urls, milter ...) are small
+ * and handed to jansson alone; the whole tree only when the caller asks for
+ * it (RK_RESULT_TREE: -j, --ucl). What is accepted is what jansson accepts:
+ * RFC 8259 JSON, UTF-8 only, no NUL in strings. */
 #include "internal.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static const char *jstr(json_t *o, const char *key)
+#define MAX_DEPTH 2048 /* as jansson's parser */
+
+typedef struct reader {
+    const unsigned char *p, *start, *end;
+    char *arena;       /* decoded strings, each NUL-terminated */
+    size_t used;
+    int depth;
+    const char *why;   /* first error */
+} reader;
+
+static int bad(reader *r, const char *why)
 {
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    if (!r->why)
+        r->why = why;
+    return -1;
 }
 
-static int jnum(json_t *o, const char *key, double *out)
+static void ws(reader *r)
 {
-    json_t *v = json_object_get(o, key);
-    if (!json_is_number(v))
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+        r->p++;
+}
+
+/* Consume `c` after optional white space. */
+static int eat(reader *r, unsigned char c)
+{
+    ws(r);
+    if (r->p < r->end && *r->p == c) {
+        r->p++;
+        return 1;
+    }
+    return 0;
+}
+
+static int hex4(const unsigned char *p, unsigned *out)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+            v |= (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence at p (a byte >= 0x80), or 0. */
+static size_t utf8_len(const unsigned char *p, const unsigned char *end)
+{
+    unsigned c = p[0], cp;
+    size_t n;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef)
+        n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4)
+        n = 4, cp = c & 0x07;
+    else
         return 0;
-    *out = json_number_value(v);
-    return 1;
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xc0 | cp >> 6);
+        o[1] = (char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xe0 | cp >> 12);
+        o[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (char)(0xf0 | cp >> 18);
+    o[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+    o[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+    o[3] = (char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/*
+ * A string at r->p (after white space). With `keep`, its decoded text goes
+ * to the arena and is returned; without, it is only checked (returns a
+ * non-NULL dummy). NULL on error. A decoded string is never longer than
+ * its quoted form, so an arena as long as the input always has room.
+ */
+static const char *string(reader *r, int keep)
+{
+    ws(r);
+    if (r->p >= r->end || *r->p != '"')
+        return bad(r, "string expected"), NULL;
+    r->p++;
+    char *out = keep ? r->arena + r->used : NULL;
+    size_t n = 0;
+    for (;;) {
+        /* plain run */
+        const unsigned char *s = r->p;
+        while (r->p < r->end && *r->p >= 0x20 && *r->p != '"' && *r->p != '\\' && *r->p < 0x80)
+            r->p++;
+        if (keep && r->p > s) {
+            memcpy(out + n, s, (size_t)(r->p - s));
+            n += (size_t)(r->p - s);
+        }
+        if (r->p >= r->end)
+            return bad(r, "unterminated string"), NULL;
+        unsigned c = *r->p;
+        if (c == '"') {
+            r->p++;
+            break;
+        }
+        if (c < 0x20)
+            return bad(r, "control character in a string"), NULL;
+        if (c >= 0x80) {
+            size_t l = utf8_len(r->p, r->end);
+            if (!l)
+                return bad(r, "invalid UTF-8 in a string"), NULL;
+            if (keep)
+                memcpy(out + n, r->p, l), n += l;
+            r->p += l;
+            continue;
+        }
+        /* backslash */
+        if (r->end - r->p < 2)
+            return bad(r, "unterminated string"), NULL;
+        c = r->p[1];
+        r->p += 2;
+        char e;
+        switch (c) {
+        case '"': e = '"'; break;
+        case '\\': e = '\\'; break;
+        case '/': e = '/'; break;
+        case 'b': e = '\b'; break;
+        case 'f': e = '\f'; break;
+        case 'n': e = '\n'; break;
+        case 'r': e = '\r'; break;
+        case 't': e = '\t'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (r->end - r->p < 4 || hex4(r->p, &cp))
+                return bad(r, "invalid \\u escape"), NULL;
+            r->p += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (r->end - r->p < 6 || r->p[0] != '\\' || r->p[1] != 'u' || hex4(r->p + 2, &lo) ||
+                    lo < 0xdc00 || lo > 0xdfff)
+                    return bad(r, "invalid \\u surrogate pair"), NULL;
+                r->p += 6;
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return bad(r, "invalid \\u surrogate pair"), NULL;
+            } else if (cp == 0) {
+                return bad(r, "\\u0000 is not allowed"), NULL;
+            }
+            if (keep)
+                n += put_utf8(out + n, cp);
+            continue;
+        }
+        default:
+            return bad(r, "invalid escape"), NULL;
+        }
+        if (keep)
+            out[n++] = e;
+    }
+    if (!keep)
+        return "";
+    out[n] = 0;
+    r->used += n + 1;
+    return out;
+}
+
+static int number(reader *r, double *out)
+{
+    ws(r);
+    const unsigned char *s = r->p, *p = s, *e = r->end;
+    if (p < e && *p == '-')
+        p++;
+    if (p < e && *p == '0')
+        p++;
+    else if (p < e && *p >= '1' && *p <= '9')
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    else
+        return bad(r, "invalid value");
+    if (p < e && *p == '.') {
+        if (++p >= e || *p < '0' || *p > '9')
+            return bad(r, "invalid number");
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || *p < '0' || *p > '9')
+            return bad(r, "invalid number");
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    r->p = p;
+    /* As jansson: an integer must fit in 64 bits, a real must not overflow. */
+    char small[64];
+    size_t len = (size_t)(p - s);
+    char *tmp = len < sizeof small ? small : malloc(len + 1);
+    if (!tmp)
+        return bad(r, "out of memory");
+    memcpy(tmp, s, len);
+    tmp[len] = 0;
+    errno = 0;
+    double v;
+    const char *why = NULL;
+    if (!memchr(tmp, '.', len) && !memchr(tmp, 'e', len) && !memchr(tmp, 'E', len)) {
+        long long ll = strtoll(tmp, NULL, 10);
+        if (errno == ERANGE)
+            why = "integer too big";
+        v = (double)ll;
+    } else {
+        v = strtod(tmp, NULL);
+        if (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))
+            why = "real number overflow";
+    }
+    if (tmp != small)
+        free(tmp);
+    if (why)
+        return bad(r, why);
+    if (out)
+        *out = v;
+    return 0;
+}
+
+static int literal(reader *r, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, word, n) != 0)
+        return bad(r, "invalid value");
+    r->p += n;
+    return 0;
+}
+
+static int skip(reader *r);
+
+/* An object or array whose opening character was consumed: each member is
+ * handed to `member` (object: after its key), or skipped when it is NULL. */
+typedef int (*member_fn)(reader *r, const char *key, void *ud);
+
+static int object(reader *r, member_fn member, int keep_keys, void *ud)
+{
+    if (++r->depth > MAX_DEPTH)
+        return bad(r, "nested too deeply");
+    if (!eat(r, '}')) {
+        do {
+            const char *k = string(r, keep_keys);
+            if (!k)
+                return -1;
+            if (!eat(r, ':'))
+                return bad(r, "':' expected");
+            if (member ? member(r, k, ud) : skip(r))
+                return -1;
+        } while (eat(r, ','));
+        if (!eat(r, '}'))
+            return bad(r, "',' or '}' expected");
+    }
+    r->depth--;
+    return 0;
+}
+
+static int array(reader *r, member_fn member, void *ud)
+{
+    if (++r->depth > MAX_DEPTH)
+        return bad(r, "nested too deeply");
+    if (!eat(r, ']')) {
+        do {
+            if (member ? member(r, NULL, ud) : skip(r))
+                return -1;
+        } while (eat(r, ','));
+        if (!eat(r, ']'))
+            return bad(r, "',' or ']' expected");
+    }
+    r->depth--;
+    return 0;
+}
+
+/* Check one value and step over it. */
+static int skip(reader *r)
+{
+    ws(r);
+    if (r->p >= r->end)
+        return bad(r, "value expected");
+    switch (*r->p) {
+    case '{':
+        r->p++;
+        return object(r, NULL, 0, NULL);
+    case '[':
+        r->p++;
+        return array(r, NULL, NULL);
+    case '"':
+        return string(r, 0) ? 0 : -1;
+    case 't':
+        return literal(r, "true");
+    case 'f':
+        return literal(r, "false");
+    case 'n':
+        return literal(r, "null");
+    default:
+        return number(r, NULL);
+    }
+}
+
+/* What the value at r->p is, without consuming it. */
+static int peek(reader *r)
+{
+    ws(r);
+    return r->p < r->end ? *r->p : 0;
+}
+
+/* A number value into *out (and *has), anything else only checked (a later
+ * duplicate key wins, as in jansson). */
+static int num_member(reader *r, double *out, int *has)
+{
+    int c = peek(r);
+    if (has)
+        *has = 0;
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        if (has)
+            *has = 1;
+        return number(r, out);
+    }
+    return skip(r);
+}
+
+/* A string value, or NULL for anything else (checked). */
+static int str_member(reader *r, const char **out)
+{
+    *out = NULL;
+    if (peek(r) != '"')
+        return skip(r);
+    *out = string(r, 1);
+    return *out ? 0 : -1;
+}
+
+typedef struct strs {
+    const char **v;
+    size_t n, cap;
+    int nomem;
+} strs;
+
+static int strs_cb(reader *r, const char *key, void *ud)
+{
+    (void)key;
+    strs *s = ud;
+    const char *v = NULL;
+    if (str_member(r, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (s->n + 1 >= s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        const char **nv = realloc(s->v, cap * sizeof *nv);
+        if (!nv) {
+            s->nomem = 1;
+            return bad(r, "out of memory");
+        }
+        s->v = nv;
+        s->cap = cap;
+    }
+    s->v[s->n++] = v;
+    s->v[s->n] = NULL;
+    return 0;
+}
+
+/* A string, or an array of them (non-strings skipped). has: an array was seen. */
+static int string_list(reader *r, strs *s, int *has)
+{
+    int c = peek(r);
+    if (c == '[') {
+        r->p++;
+        if (has)
+            *has = 1;
+        if (!s->v && !(s->v = calloc(1, sizeof *s->v)))
+            return s->nomem = 1, bad(r, "out of memory");
+        s->cap = s->cap ? s->cap : 1;
+        return array(r, strs_cb, s);
+    }
+    if (c == '"' && !has)
+        return strs_cb(r, NULL, s);
+    return skip(r);
+}
+
+typedef struct parse {
+    rk_result *res;
+    size_t cap;        /* of res->symbols */
+    int nomem;
+    struct { const unsigned char *p; size_t n; } slice[6];
+} parse;
+
+static int symbol_cb(reader *r, const char *key, void *ud)
+{
+    rk_symbol *y = ud;
+    if (strcmp(key, "score") == 0)
+        return num_member(r, &y->score, &y->has_score);
+    if (strcmp(key, "metric_score") == 0)
+        return num_member(r, &y->metric_score, NULL);
+    if (strcmp(key, "description") == 0)
+        return str_member(r, &y->description);
+    if (strcmp(key, "options") == 0) {
+        strs s = {NULL, 0, 0, 0};
+        free(y->options);
+        int rc = string_list(r, &s, &y->has_options);
+        y->options = s.v;
+        y->n_options = s.n;
+        return rc;
+    }
+    return skip(r);
+}
+
+static int symbols_cb(reader *r, const char *key, void *ud)
+{
+    parse *ps = ud;
+    rk_result *res = ps->res;
+    if (peek(r) != '{')
+        return skip(r);
+    r->p++;
+    if (res->n_symbols == ps->cap) {
+        size_t cap = ps->cap ? ps->cap * 2 : 32;
+        rk_symbol *v = realloc(res->symbols, cap * sizeof *v);
+        if (!v) {
+            ps->nomem = 1;
+            return bad(r, "out of memory");
+        }
+        res->symbols = v;
+        ps->cap = cap;
+    }
+    rk_symbol *y = &res->symbols[res->n_symbols++];
+    memset(y, 0, sizeof *y);
+    y->name = key;
+    return object(r, symbol_cb, 1, y);
+}
+
+static const char *const kept_json[6] = {"messages", "urls", "emails", "milter", "thresholds",
+                                         "profile"};
+
+static int top_cb(reader *r, const char *key, void *ud)
+{
+    parse *ps = ud;
+    rk_result *res = ps->res;
+    switch (key[0]) {
+    case 'a':
+        if (strcmp(key, "action") == 0)
+            return str_member(r, &res->action);
+        break;
+    case 's':
+        if (strcmp(key, "score") == 0)
+            return num_member(r, &res->score, &res->has_score);
+        if (strcmp(key, "subject") == 0)
+            return str_member(r, &res->subject);
+        if (strcmp(key, "symbols") == 0 && !res->symbols && peek(r) == '{') {
+            r->p++;
+            return object(r, symbols_cb, 1, ps);
+        }
+        break;
+    case 'r':
+        if (strcmp(key, "required_score") == 0)
+            return num_member(r, &res->required_score, &res->has_required);
+        break;
+    case 'i':
+        if (strcmp(key, "is_skipped") == 0) {
+            res->is_skipped = peek(r) == 't';
+            return skip(r);
+        }
+        break;
+    case 'm':
+        if (strcmp(key, "message-id") == 0)
+            return str_member(r, &res->message_id);
+        break;
+    case 'q':
+        if (strcmp(key, "queue-id") == 0)
+            return str_member(r, &res->queue_id);
+        break;
+    case 'e':
+        if (strcmp(key, "error") == 0)
+            return str_member(r, &res->error);
+        break;
+    case 'd':
+        if (strcmp(key, "dkim-signature") == 0) {
+            strs s = {(const char **)res->dkim, res->n_dkim, res->n_dkim, 0};
+            res->dkim = NULL;
+            int rc = string_list(r, &s, NULL);
+            res->dkim = s.v;
+            res->n_dkim = s.n;
+            return rc;
+        }
+        break;
+    }
+    for (size_t i = 0; i < sizeof kept_json / sizeof *kept_json; i++)
+        if (strcmp(key, kept_json[i]) == 0) {
+            ws(r);
+            const unsigned char *s = r->p;
+            if (skip(r))
+                return -1;
+            ps->slice[i].p = s;
+            ps->slice[i].n = (size_t)(r->p - s);
+            return 0;
+        }
+    return skip(r);
 }
 
 RK_API void rk_result_clear(rk_result *r)
@@ -28,92 +547,73 @@ RK_API void rk_result_clear(rk_result *r)
         free(r->symbols[i].options);
     free(r->symbols);
     free(r->dkim);
-    json_decref(r->json);
+    json_t *kept[] = {r->json, r->messages, r->urls, r->emails, r->milter, r->thresholds, r->profile};
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
+        json_decref(kept[i]);
+    free(r->strings_);
     memset(r, 0, sizeof *r);
 }
 
 RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message_offset,
-                           rk_result *r, rk_error *err)
+                           unsigned flags, rk_result *res, rk_error *err)
 {
-    memset(r, 0, sizeof *r);
+    memset(res, 0, sizeof *res);
     size_t jlen = len;
     if (message_offset > 0 && message_offset < len) {
         jlen = message_offset;
-        r->rewritten = body + message_offset;
-        r->rewritten_len = len - message_offset;
+        res->rewritten = body + message_offset;
+        res->rewritten_len = len - message_offset;
     }
     if (jlen == 0)
         return rk_fail(err, RK_ERR_PROTOCOL, "empty reply body");
-    json_error_t je;
-    r->json = json_loadb((const char *)body, jlen, 0, &je);
-    if (!r->json)
-        return rk_fail(err, RK_ERR_PROTOCOL, "cannot parse reply: %s at line %d column %d",
-                       je.text, je.line, je.column);
-    if (!json_is_object(r->json)) {
-        rk_result_clear(r);
-        return rk_fail(err, RK_ERR_PROTOCOL, "cannot parse reply: not a JSON object");
+    res->strings_ = malloc(jlen + 1);
+    if (!res->strings_)
+        return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+    reader r = {body, body, body + jlen, res->strings_, 0, 0, NULL};
+    parse ps;
+    memset(&ps, 0, sizeof ps);
+    ps.res = res;
+    int rc;
+    if (!eat(&r, '{'))
+        rc = skip(&r) ? -1 : bad(&r, "not a JSON object");
+    else
+        rc = object(&r, top_cb, 1, &ps);
+    if (rc == 0) {
+        ws(&r);
+        if (r.p != r.end)
+            rc = bad(&r, "end of input expected");
     }
-    json_t *j = r->json;
-    r->action = jstr(j, "action");
-    r->has_score = jnum(j, "score", &r->score);
-    r->has_required = jnum(j, "required_score", &r->required_score);
-    r->is_skipped = json_is_true(json_object_get(j, "is_skipped"));
-    r->subject = jstr(j, "subject");
-    r->message_id = jstr(j, "message-id");
-    r->queue_id = jstr(j, "queue-id");
-    r->error = jstr(j, "error");
-    r->messages = json_object_get(j, "messages");
-    r->urls = json_object_get(j, "urls");
-    r->emails = json_object_get(j, "emails");
-    r->milter = json_object_get(j, "milter");
-    r->thresholds = json_object_get(j, "thresholds");
-    r->profile = json_object_get(j, "profile");
-
-    json_t *dk = json_object_get(j, "dkim-signature");
-    if (json_is_string(dk) || json_is_array(dk)) {
-        size_t n = json_is_string(dk) ? 1 : json_array_size(dk);
-        r->dkim = calloc(n ? n : 1, sizeof *r->dkim);
-        if (!r->dkim)
-            goto nomem;
-        if (json_is_string(dk))
-            r->dkim[r->n_dkim++] = json_string_value(dk);
-        else
-            for (size_t i = 0; i < n; i++)
-                if (json_is_string(json_array_get(dk, i)))
-                    r->dkim[r->n_dkim++] = json_string_value(json_array_get(dk, i));
+    if (rc) {
+        const rk_status code = ps.nomem || (r.why && strcmp(r.why, "out of memory") == 0)
+                                   ? RK_ERR_NOMEM : RK_ERR_PROTOCOL;
+        char why[64];
+        snprintf(why, sizeof why, "%s", r.why ? r.why : "invalid JSON");
+        size_t at = (size_t)(r.p - r.start);
+        rk_result_clear(res);
+        if (code == RK_ERR_NOMEM)
+            return rk_fail(err, code, "out of memory");
+        return rk_fail(err, code, "cannot parse reply: %s at byte %zu", why, at);
     }
-
-    json_t *syms = json_object_get(j, "symbols");
-    if (json_is_object(syms) && json_object_size(syms)) {
-        r->symbols = calloc(json_object_size(syms), sizeof *r->symbols);
-        if (!r->symbols)
-            goto nomem;
-        const char *key;
-        json_t *s;
-        json_object_foreach(syms, key, s) {
-            if (!json_is_object(s))
-                continue;
-            rk_symbol *y = &r->symbols[r->n_symbols++];
-            y->name = key;
-            y->has_score = jnum(s, "score", &y->score);
-            jnum(s, "metric_score", &y->metric_score);
-            y->description = jstr(s, "description");
-            json_t *opts = json_object_get(s, "options");
-            if (json_is_array(opts)) {
-                y->has_options = 1;
-                y->options = calloc(json_array_size(opts) + 1, sizeof *y->options);
-                if (!y->options)
-                    goto nomem;
-                for (size_t i = 0; i < json_array_size(opts); i++)
-                    if (json_is_string(json_array_get(opts, i)))
-                        y->options[y->n_options++] = json_string_value(json_array_get(opts, i));
-            }
+    json_t **kept[] = {&res->messages, &res->urls, &res->emails, &res->milter, &res->thresholds,
+                       &res->profile};
+    if (flags & RK_RESULT_TREE) {
+        res->json = json_loadb((const char *)body, jlen, 0, NULL);
+        if (!res->json) {
+            rk_result_clear(res);
+            return rk_fail(err, RK_ERR_NOMEM, "out of memory");
         }
+        for (size_t i = 0; i < 6; i++)
+            *kept[i] = json_incref(json_object_get(res->json, kept_json[i]));
+    } else {
+        for (size_t i = 0; i < 6; i++)
+            if (ps.slice[i].p &&
+                !(*kept[i] = json_loadb((const char *)ps.slice[i].p, ps.slice[i].n,
+                                        JSON_DECODE_ANY, NULL))) {
+                rk_result_clear(res);
+                return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+            }
     }
     return 0;
-nomem:
-    rk_result_clear(r);
-    return rk_fail(err, RK_ERR_NOMEM, "out of memory");
 }
 
 RK_API int rk_action_is_spam(const char *a)

@@ -215,7 +215,7 @@ typedef struct rk_symbol {
 } rk_symbol;
 
 typedef struct rk_result {
-    json_t *json;            /* the whole reply (owned by the result) */
+    json_t *json;            /* the whole reply, with RK_RESULT_TREE; else NULL */
     const char *action;      /* NULL when absent */
     double score, required_score;
     int has_score, has_required;
@@ -226,17 +226,21 @@ typedef struct rk_result {
     const char *message_id, *queue_id;
     const char **dkim;       /* DKIM-Signature values (folded by the server) */
     size_t n_dkim;
-    json_t *messages, *urls, *emails, *milter, *thresholds, *profile; /* borrowed */
+    json_t *messages, *urls, *emails, *milter, *thresholds, *profile; /* NULL when absent */
     const char *error;       /* "error" key of the reply */
     const unsigned char *rewritten; /* new message after Message-Offset */
     size_t rewritten_len;
+    char *strings_;          /* private: the decoded strings */
 } rk_result;
 
 /* Parse a /checkv2 reply. `body` must stay valid while the result is used
  * when the reply carries a rewritten message (the result points into it).
- * message_offset is the Message-Offset header value, or 0. */
+ * message_offset is the Message-Offset header value, or 0. Everything the
+ * result holds belongs to it (rk_result_clear); ->json, the whole reply as
+ * a tree, is built only with RK_RESULT_TREE (for -j and --ucl output). */
+#define RK_RESULT_TREE 1u
 RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message_offset,
-                           rk_result *out, rk_error *err);
+                           unsigned flags, rk_result *out, rk_error *err);
 RK_API void rk_result_clear(rk_result *r);
 
 /* Actions that mean "spam" (X-Spam: yes, Spam: true) and "ham". Returns 1, 0,

@@ -907,7 +907,7 @@ int lda_build(lda_out *out, const unsigned char *msg, size_t len, const rk_resul
             replaced |= f[i].replace;
         if (new_subject && !replaced)
             put_subject(&b, new_subject, eol);
-        if (o->result_fmt != TK_OUT_TEXT)
+        if (o->result_fmt != TK_OUT_TEXT && r->json)
             put_result(&b, r, o->result_fmt, eol);
     } else {
         sb_printf(&b, "X-Spam-Scan-Time: %.3f%s", elapsed, eol);
@@ -1432,7 +1432,8 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
         size_t off = mo ? strtoul(mo, NULL, 10) : 0;
         rk_error pe;
         rk_error_clear(&pe);
-        if (rk_result_parse(resp->body, resp->body_len, off, &e->r, &pe)) {
+        if (rk_result_parse(resp->body, resp->body_len, off,
+                            L.o->fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &e->r, &pe)) {
             char m[800];
             snprintf(m, sizeof m, "bad reply from %.200s: %.500s", resp->host ? resp->host : "server",
                      pe.msg);

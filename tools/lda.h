@@ -81,7 +81,7 @@ long long lda_parse_size(const char *s);
 typedef struct lda_build_opts {
     lda_style style;
     int keep_existing;
-    tk_outfmt result_fmt;   /* TK_OUT_TEXT: no X-Spam-Result */
+    tk_outfmt result_fmt;   /* TK_OUT_TEXT: no X-Spam-Result (else r->json is needed) */
     const char *scanner;    /* X-Spam-Scanner value */
 } lda_build_opts;
 

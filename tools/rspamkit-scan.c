@@ -415,7 +415,8 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     if (ok) {
         const char *mo = rk_headers_get(&resp->headers, "Message-Offset");
         size_t off = mo ? strtoul(mo, NULL, 10) : 0;
-        if (rk_result_parse(resp->body, resp->body_len, off, &r, &e)) {
+        if (rk_result_parse(resp->body, resp->body_len, off,
+                            st.fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &e)) {
             char tmp[sizeof e.msg];
             snprintf(tmp, sizeof tmp, "%s", e.msg);
             snprintf(e.msg, sizeof e.msg, "bad reply from %.200s: %.280s", resp->host ? resp->host : "server",

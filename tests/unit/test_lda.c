@@ -118,7 +118,8 @@ static char *build(const char *msg, size_t len, const char *reply, const char *e
     rk_error err;
     memset(&r, 0, sizeof r);
     rk_error_clear(&err);
-    if (reply && rk_result_parse((const unsigned char *)reply, strlen(reply), 0, &r, &err))
+    if (reply && rk_result_parse((const unsigned char *)reply, strlen(reply), 0,
+                                 fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &err))
         return NULL;
     lda_build_opts bo = {style, keep, fmt, "rspamkit T"};
     lda_out out;
@@ -260,7 +261,7 @@ static void test_random(void)
     rk_result r;
     rk_error err;
     rk_error_clear(&err);
-    if (rk_result_parse((const unsigned char *)reply, strlen(reply), 0, &r, &err)) {
+    if (rk_result_parse((const unsigned char *)reply, strlen(reply), 0, 0, &r, &err)) {
         ok(0, "parse reply");
         return;
     }
