@@ -11,31 +11,10 @@
 set -eu
 runs=${1:-100}
 [ "$runs" -ge 30 ] || { echo "lda.sh: use at least 30 runs" >&2; exit 64; }
-src=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/rspamkit-bench-lda.XXXXXX")
-chmod 755 "$work" # the private Rspamd runs as _rspamd
-own_srv=
-cleanup() {
-    [ -n "$own_srv" ] && "$src/tests/server/stop" "$work/srv" >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
-make -s install DESTDIR="$work/inst" prefix=/usr/local >/dev/null
-bin="$work/inst/usr/local/bin"
-# The installed binary needs its library from the temporary prefix. Run it
-# through the dynamic loader with --library-path rather than exporting
-# LD_LIBRARY_PATH, which the delivery commands (cat) would inherit and pay for.
-ldso=$(readelf -l "$bin/rspamkit-scan" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
-ours="$ldso --library-path $work/inst/usr/local/lib $bin/rspamkit-scan"
-cc -O2 -o "$work/floor" "$src/bench/floor.c"
-if [ -n "${RK_TEST_DIR:-}" ] && [ -f "$RK_TEST_DIR/env" ]; then
-    srv=$RK_TEST_DIR
-else
-    srv=$work/srv own_srv=1
-    "$src/tests/server/start" "$srv" >/dev/null
-fi
-. "$srv/env"
-hp="$RK_HOST:$RK_NORMAL_PORT"
+. "$(dirname "$0")/lib.sh"
+bench_init lda
+bench_server
+ours="$run $bin/rspamkit-scan"
 msg="$src/examples/messages/ham.eml"
 
 echo "== per message: $(stat -c %s "$msg")-byte message, $runs runs each, medians" >&2
@@ -44,7 +23,7 @@ echo "== per message: $(stat -c %s "$msg")-byte message, $runs runs each, median
 rounds=$(( (runs + 9) / 10 ))
 for r in $(seq "$rounds"); do
     hyperfine -N --runs 10 --warmup 2 --export-json "$work/r$r.json" \
-        -n floor "$work/floor $RK_HOST $RK_NORMAL_PORT $msg" \
+        -n floor "$floor $RK_HOST $RK_NORMAL_PORT $msg" \
         -n "rspamkit-scan --mime --exec cat" "$ours -h $hp --mime --exec cat $msg" \
         -n "rspamc --mime --exec cat" "rspamc -h $hp --mime --exec cat $msg" >/dev/null 2>&1
 done

@@ -8,24 +8,10 @@
 set -eu
 rounds=${1:-3}
 count=${2:-1000}
-src=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/rspamkit-bench-learn.XXXXXX")
-chmod 755 "$work" # the private Rspamd runs as _rspamd
-own=
-if [ -z "${RK_TEST_DIR:-}" ]; then
-    RK_TEST_DIR=$work/srv
-    own=1
-fi
-cleanup() {
-    [ -n "$own" ] && "$src/tests/server/stop" "$RK_TEST_DIR" >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
-make -s install DESTDIR="$work/inst" prefix=/usr/local >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; exit 1; }
-bin="$work/inst/usr/local/bin"
-export LD_LIBRARY_PATH="$work/inst/usr/local/lib"
-"$src/tests/server/start" "$RK_TEST_DIR" >/dev/null
-. "$RK_TEST_DIR/env"
+. "$(dirname "$0")/lib.sh"
+bench_init learn
+bench_server
+export LD_LIBRARY_PATH="$work/inst/usr/local/lib" # one process per run: no delivery command inherits it
 corpus=$("$src/tests/corpus/fetch")
 # The first $count spam messages, copied into one directory (rspamc skips
 # symbolic links inside directories).

@@ -6,27 +6,19 @@
 # private Rspamd, and prints hyperfine's table with medians.
 set -eu
 runs=${1:-50}
-src=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/rspamkit-bench.XXXXXX")
-chmod 755 "$work" # the private Rspamd runs as _rspamd
-trap '"$src/tests/server/stop" "$work/srv" >/dev/null 2>&1; rm -rf "$work"' EXIT
-make -s install DESTDIR="$work/inst" prefix=/usr/local >/dev/null
-bin="$work/inst/usr/local/bin"
-export LD_LIBRARY_PATH="$work/inst/usr/local/lib"
-cc -O2 -o "$work/floor" "$src/bench/floor.c"
-"$src/tests/server/start" "$work/srv" >/dev/null
-. "$work/srv/env"
+. "$(dirname "$0")/lib.sh"
+bench_init scan
+bench_server
 msg="$src/examples/messages/ham.eml"
-hp="$RK_HOST:$RK_NORMAL_PORT"
 hyperfine -N --runs "$runs" --warmup 5 --export-markdown "$work/table.md" \
-    -n floor "$work/floor $RK_HOST $RK_NORMAL_PORT $msg" \
-    -n rspamkit-scan "$bin/rspamkit-scan -h $hp $msg" \
+    -n floor "$floor $RK_HOST $RK_NORMAL_PORT $msg" \
+    -n rspamkit-scan "$run $bin/rspamkit-scan -h $hp $msg" \
     -n rspamc "rspamc -h $hp $msg" \
     -n curl "curl -s -o /dev/null --data-binary @$msg http://$hp/checkv2" >&2
 # medians (hyperfine's markdown has means; compute medians from JSON)
 hyperfine -N --runs "$runs" --warmup 5 --export-json "$work/r.json" \
-    -n floor "$work/floor $RK_HOST $RK_NORMAL_PORT $msg" \
-    -n rspamkit-scan "$bin/rspamkit-scan -h $hp $msg" \
+    -n floor "$floor $RK_HOST $RK_NORMAL_PORT $msg" \
+    -n rspamkit-scan "$run $bin/rspamkit-scan -h $hp $msg" \
     -n rspamc "rspamc -h $hp $msg" \
     -n curl "curl -s -o /dev/null --data-binary @$msg http://$hp/checkv2" >/dev/null 2>&1
 python3 - "$work/r.json" <<'PY'

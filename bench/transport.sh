@@ -9,9 +9,12 @@
 #     medians above, and the client CPU per message of a bulk scan with and
 #     without --key.  Target: under 0.3 ms.
 #  3. bulk: the whole SpamAssassin public corpus (tests/corpus/fetch, about
-#     6,000 messages) with -n 8, rspamkit-scan against rspamc: wall time,
-#     messages per second, client CPU (user + sys).  Targets: throughput at
-#     least rspamc's, CPU at most a fifth of rspamc's.
+#     6,000 messages) with -n 8, rspamkit-scan against rspamc, over TCP and
+#     over the UNIX socket: wall time, messages per second, client CPU
+#     (user + sys).  Targets: throughput at least rspamc's, CPU at most a
+#     fifth of rspamc's.  bench/bulkfloor (connect, post, read to EOF, one
+#     message at a time, nothing parsed) shows the CPU that no client can
+#     go below while the server takes one connection per request.
 #
 # Usage: bench/transport.sh [RUNS]   (from the build directory; RUNS >= 30, default 100)
 #   RK_TEST_DIR=DIR  reuse a running test server (tests/server/start DIR)
@@ -22,34 +25,14 @@ set -eu
 runs=${1:-100}
 [ "$runs" -ge 30 ] || { echo "transport.sh: use at least 30 runs" >&2; exit 64; }
 bulk_rounds=${BULK_ROUNDS:-2}
-src=$(cd "$(dirname "$0")/.." && pwd)
-work=$(mktemp -d "${TMPDIR:-/tmp}/rspamkit-bench-transport.XXXXXX")
-chmod 755 "$work" # the private Rspamd runs as _rspamd
-own_srv=
-cleanup() {
-    [ -n "$own_srv" ] && "$src/tests/server/stop" "$work/srv" >/dev/null 2>&1
-    rm -rf "$work"
-}
-trap cleanup EXIT
 for t in hyperfine rspamc python3; do
     command -v "$t" >/dev/null || { echo "transport.sh: $t is needed" >&2; exit 69; }
 done
-make -s install DESTDIR="$work/inst" prefix=/usr/local >/dev/null 2>&1
-bin="$work/inst/usr/local/bin"
-# The installed library is found through the dynamic loader's --library-path
-# rather than an exported LD_LIBRARY_PATH, which the delivery agent (cat)
-# would inherit and pay for in its own start-up.
-ldso=$(readelf -l "$bin/rspamkit-scan" | sed -n 's/.*interpreter: \(.*\)]/\1/p')
-scan="$ldso --library-path $work/inst/usr/local/lib $bin/rspamkit-scan"
-cc -O2 -o "$work/floor" "$src/bench/floor.c"
-if [ -n "${RK_TEST_DIR:-}" ] && [ -f "$RK_TEST_DIR/env" ]; then
-    srv=$RK_TEST_DIR
-else
-    srv=$work/srv own_srv=1
-    "$src/tests/server/start" "$srv" >/dev/null
-fi
-. "$srv/env"
-hp="$RK_HOST:$RK_NORMAL_PORT"
+. "$(dirname "$0")/lib.sh"
+bench_init transport
+bench_server
+scan="$run $bin/rspamkit-scan"
+cc -O2 -o "$work/bulkfloor" "$src/bench/bulkfloor.c"
 msg="$src/examples/messages/ham.eml"
 $scan -h "$hp" --key "$RK_PUBKEY" "$msg" >/dev/null ||
     { echo "transport.sh: the installed rspamkit-scan cannot scan" >&2; exit 70; }
@@ -60,7 +43,7 @@ echo "== 1. per message: $(stat -c %s "$msg")-byte message, $runs runs each, med
 rounds=$(( (runs + 9) / 10 ))
 for r in $(seq "$rounds"); do
     hyperfine -N --runs 10 --warmup 2 --export-json "$work/r$r.json" \
-        -n floor "$work/floor $RK_HOST $RK_NORMAL_PORT $msg" \
+        -n floor "$floor $RK_HOST $RK_NORMAL_PORT $msg" \
         -n "rspamkit-scan --mime --exec cat" "$scan -h $hp --mime --exec cat $msg" \
         -n "rspamc --mime --exec cat" "rspamc -h $hp --mime --exec cat $msg" \
         -n "rspamkit-scan" "$scan -h $hp $msg" \
@@ -119,9 +102,14 @@ echo >&2
 n=$(wc -l <"$work/all.list")
 echo "== 3. bulk: the whole corpus ($n messages), -n 8, $bulk_rounds rounds alternating" >&2
 for r in $(seq "$bulk_rounds"); do
-    cpu_of "$work/bulk-rk.$r" $scan -h "$hp" -n 8 --files-from "$work/all.list"
-    # shellcheck disable=SC2046
-    cpu_of "$work/bulk-rc.$r" rspamc -h "$hp" -n 8 $(cat "$work/all.list")
+    for via in tcp unix; do
+        if [ $via = tcp ]; then to=$hp fl="$RK_HOST $RK_NORMAL_PORT"; else to=$RK_NORMAL_SOCK fl="$RK_NORMAL_SOCK -"; fi
+        cpu_of "$work/bulk-rk-$via.$r" $scan -h "$to" -n 8 --files-from "$work/all.list"
+        # shellcheck disable=SC2046
+        cpu_of "$work/bulk-rc-$via.$r" rspamc -h "$to" -n 8 $(cat "$work/all.list")
+        # shellcheck disable=SC2086
+        cpu_of "$work/bulk-floor-$via.$r" "$work/bulkfloor" $fl "$work/all.list"
+    done
 done
 python3 - "$work" "$n" "$bulk_rounds" <<'PY'
 import statistics, sys
@@ -129,10 +117,14 @@ w, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def load(name):
     rows = [list(map(float, open(f"{w}/{name}.{r}").read().split())) for r in range(1, rounds + 1)]
     return (statistics.median(r[0] for r in rows), statistics.median(r[1] + r[2] for r in rows))
-rk, rc = load("bulk-rk"), load("bulk-rc")
-print(f"{'client':<16}{'wall s':>9}{'msgs/s':>9}{'cpu s':>8}{'cpu us/msg':>12}")
-for name, (wall, cpu) in (("rspamkit-scan", rk), ("rspamc", rc)):
-    print(f"{name:<16}{wall:>9.1f}{n/wall:>9.0f}{cpu:>8.2f}{cpu/n*1e6:>12.0f}")
-print(f"throughput rspamkit/rspamc: {rc[0]/rk[0]:.2f} (target >= 1: {'met' if rc[0] >= rk[0] else 'NOT met'})")
-print(f"client CPU rspamkit/rspamc: {rk[1]/rc[1]:.2f} (target <= 0.2: {'met' if rk[1] <= 0.2 * rc[1] else 'NOT met'})")
+print(f"{'client':<30}{'wall s':>9}{'msgs/s':>9}{'cpu s':>8}{'cpu us/msg':>12}")
+for via in ("tcp", "unix"):
+    rk, rc, fl = load(f"bulk-rk-{via}"), load(f"bulk-rc-{via}"), load(f"bulk-floor-{via}")
+    for name, (wall, cpu) in ((f"rspamkit-scan -n 8 ({via})", rk), (f"rspamc -n 8 ({via})", rc),
+                              (f"bulkfloor, one at a time ({via})", fl)):
+        print(f"{name:<30}{wall:>9.1f}{n/wall:>9.0f}{cpu:>8.2f}{cpu/n*1e6:>12.0f}")
+    print(f"  {via}: throughput rspamkit/rspamc: {rc[0]/rk[0]:.2f} (target >= 1: "
+          f"{'met' if rc[0] >= rk[0] else 'NOT met'}); client CPU rspamkit/rspamc: "
+          f"{rk[1]/rc[1]:.2f} (target <= 0.2: {'met' if rk[1] <= 0.2 * rc[1] else 'NOT met'}); "
+          f"floor/rspamc: {fl[1]/rc[1]:.2f}; rspamkit above the floor: {(rk[1]-fl[1])/n*1e6:.0f} us/msg")
 PY

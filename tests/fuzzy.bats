@@ -192,15 +192,6 @@ shows() {
 
 # ------------------------------------------------------------ --local-file
 
-# public_copy FILE: a copy in a directory the server's user (_rspamd) can read
-public_copy() {
-    local d
-    d=$(mktemp -d /tmp/rk-local.XXXXXX)
-    chmod 755 "$d"
-    cp "$1" "$d/" && chmod 644 "$d/$(basename "$1")"
-    echo "$d/$(basename "$1")"
-}
-
 @test "--local-file is refused before anything is sent (64), also for the rspamc words" {
     m=$(variant)
     for cmd in "rspamkit-fuzzy -f 1 add" "rspamkit-fuzzy -f 1 del" "rspamkit-fuzzy -f 1 fuzzy_add" "rspamkit fuzzy_del -f 1"; do
@@ -216,7 +207,7 @@ public_copy() {
 # /fuzzyadd and /fuzzydel without a body, and with a body it ignores File and
 # hashes the body.  /fuzzydel of hashes nobody added changes nothing.
 @test "why --local-file is refused: the 3.4 controller ignores File for fuzzy and hashes the body" {
-    f=$(public_copy "$(variant)")
+    f=$(readable_copy "$(variant)")
     other=$(variant)
     of_file=$(rspamkit-fuzzy -h "$CONTROLLER" -f 1 -j del "$f" | jq -c .hashes)
     of_other=$(rspamkit-fuzzy -h "$CONTROLLER" -f 1 -j del "$other" | jq -c .hashes)

@@ -30,3 +30,13 @@ stop_fake() { [ -n "${FAKE_PID:-}" ] && kill "$FAKE_PID" 2>/dev/null; wait "$FAK
 
 # Drop the parts of rspamc/rspamkit output that change from run to run.
 strip_times() { grep -v -E '"?(time_real|scan_time)"?[ :=]' | sed -E 's/ \([0-9.e+-]+ seconds\)$//'; }
+
+# readable_copy FILE: a copy the server's user (_rspamd) can read, for
+# --local-file; in the server's directory, which goes with the server.
+readable_copy() {
+    local d
+    d=$(mktemp -d "$RK_TEST_DIR/local.XXXXXX")
+    chmod 755 "$d"
+    cp "$1" "$d/" && chmod 644 "$d/$(basename "$1")"
+    echo "$d/$(basename "$1")"
+}

@@ -258,15 +258,6 @@ tiny() {
 
 # ------------------------------------------------------------ --local-file
 
-# public_copy FILE: a copy in a directory the server's user (_rspamd) can read
-public_copy() {
-    local d
-    d=$(mktemp -d /tmp/rk-local.XXXXXX)
-    chmod 755 "$d"
-    cp "$1" "$d/" && chmod 644 "$d/$(basename "$1")"
-    echo "$d/$(basename "$1")"
-}
-
 @test "--local-file is refused before anything is sent (64), also for the rspamc words" {
     m=$(variant "$SPAM")
     for cmd in "rspamkit-learn --spam" "rspamkit-learn learn_spam" "rspamkit learn_ham"; do
@@ -285,7 +276,7 @@ public_copy() {
 # File it cannot read, it crashes; that is not tested here, it would take the
 # controller away from the other tests.)
 @test "why --local-file is refused: the 3.4 controller answers File without a body with 400" {
-    f=$(public_copy "$(variant "$SPAM")")
+    f=$(readable_copy "$(variant "$SPAM")")
     before=$(learns spam)
     run curl -sS -i -X POST -H "Password: $RK_PASSWORD" -H "File: $f" "http://$CONTROLLER/learnspam"
     [ "$status" -eq 0 ]

@@ -321,15 +321,6 @@ teardown() {
 
 # ------------------------------------------------------------ --local-file
 
-# a directory the server's user can read
-readable_copy() {
-    local d
-    d=$(mktemp -d /tmp/rk-local.XXXXXX)
-    chmod 755 "$d"
-    cp "$1" "$d/" && chmod 644 "$d/$(basename "$1")"
-    echo "$d/$(basename "$1")"
-}
-
 @test "--local-file: the server reads the file itself, no body is sent" {
     f=$(readable_copy "$M/spam.eml")
     run rspamkit-scan -h "$NORMAL" -j "$f"

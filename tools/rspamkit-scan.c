@@ -597,7 +597,11 @@ int main(int argc, const char **argv)
 
     tk_color_init();
     st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
-    st.actions = json_object();
+    if (o.summary && !(st.actions = json_object())) {
+        tk_err("out of memory");
+        poptFreeContext(pc);
+        return TK_EX_SOFTWARE;
+    }
     size_t n_rcpt = 0, n_hdr = 0, n_excl = 0;
     while (o.rcpt && o.rcpt[n_rcpt])
         n_rcpt++;
