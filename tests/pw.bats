@@ -355,6 +355,9 @@ pwfile() {
 import os, pty, signal, sys, termios, time
 pid, fd = pty.fork()
 if pid == 0:
+    # as from a terminal: a runner started in the background (sh -c '... &')
+    # would pass SIGINT on ignored
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.execvp("rspamkit-pw", ["rspamkit-pw"])
 out = b""
 while b"Enter passphrase: " not in out:
