@@ -23,6 +23,7 @@ typedef struct reader {
     size_t used;
     int depth;
     const char *why;   /* first error */
+    int nomem;
 } reader;
 
 static int bad(reader *r, const char *why)
@@ -30,6 +31,12 @@ static int bad(reader *r, const char *why)
     if (!r->why)
         r->why = why;
     return -1;
+}
+
+static int nomem(reader *r)
+{
+    r->nomem = 1;
+    return bad(r, "out of memory");
 }
 
 static void ws(reader *r)
@@ -238,7 +245,7 @@ static int number(reader *r, double *out)
     size_t len = (size_t)(p - s);
     char *tmp = len < sizeof small ? small : malloc(len + 1);
     if (!tmp)
-        return bad(r, "out of memory");
+        return nomem(r);
     memcpy(tmp, s, len);
     tmp[len] = 0;
     errno = 0;
@@ -376,7 +383,6 @@ static int str_member(reader *r, const char **out)
 typedef struct strs {
     const char **v;
     size_t n, cap;
-    int nomem;
 } strs;
 
 static int strs_cb(reader *r, const char *key, void *ud)
@@ -391,10 +397,8 @@ static int strs_cb(reader *r, const char *key, void *ud)
     if (s->n + 1 >= s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 8;
         const char **nv = realloc(s->v, cap * sizeof *nv);
-        if (!nv) {
-            s->nomem = 1;
-            return bad(r, "out of memory");
-        }
+        if (!nv)
+            return nomem(r);
         s->v = nv;
         s->cap = cap;
     }
@@ -412,7 +416,7 @@ static int string_list(reader *r, strs *s, int *has)
         if (has)
             *has = 1;
         if (!s->v && !(s->v = calloc(1, sizeof *s->v)))
-            return s->nomem = 1, bad(r, "out of memory");
+            return nomem(r);
         s->cap = s->cap ? s->cap : 1;
         return array(r, strs_cb, s);
     }
@@ -424,7 +428,6 @@ static int string_list(reader *r, strs *s, int *has)
 typedef struct parse {
     rk_result *res;
     size_t cap;        /* of res->symbols */
-    int nomem;
     struct { const unsigned char *p; size_t n; } slice[6];
 } parse;
 
@@ -438,7 +441,7 @@ static int symbol_cb(reader *r, const char *key, void *ud)
     if (strcmp(key, "description") == 0)
         return str_member(r, &y->description);
     if (strcmp(key, "options") == 0) {
-        strs s = {NULL, 0, 0, 0};
+        strs s = {NULL, 0, 0};
         free(y->options);
         int rc = string_list(r, &s, &y->has_options);
         y->options = s.v;
@@ -458,10 +461,8 @@ static int symbols_cb(reader *r, const char *key, void *ud)
     if (res->n_symbols == ps->cap) {
         size_t cap = ps->cap ? ps->cap * 2 : 32;
         rk_symbol *v = realloc(res->symbols, cap * sizeof *v);
-        if (!v) {
-            ps->nomem = 1;
-            return bad(r, "out of memory");
-        }
+        if (!v)
+            return nomem(r);
         res->symbols = v;
         ps->cap = cap;
     }
@@ -517,7 +518,7 @@ static int top_cb(reader *r, const char *key, void *ud)
         break;
     case 'd':
         if (strcmp(key, "dkim-signature") == 0) {
-            strs s = {(const char **)res->dkim, res->n_dkim, res->n_dkim, 0};
+            strs s = {res->dkim, res->n_dkim, res->n_dkim};
             res->dkim = NULL;
             int rc = string_list(r, &s, NULL);
             res->dkim = s.v;
@@ -569,7 +570,7 @@ RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message
     res->strings_ = malloc(jlen + 1);
     if (!res->strings_)
         return rk_fail(err, RK_ERR_NOMEM, "out of memory");
-    reader r = {body, body, body + jlen, res->strings_, 0, 0, NULL};
+    reader r = {body, body, body + jlen, res->strings_, 0, 0, NULL, 0};
     parse ps;
     memset(&ps, 0, sizeof ps);
     ps.res = res;
@@ -584,15 +585,11 @@ RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message
             rc = bad(&r, "end of input expected");
     }
     if (rc) {
-        const rk_status code = ps.nomem || (r.why && strcmp(r.why, "out of memory") == 0)
-                                   ? RK_ERR_NOMEM : RK_ERR_PROTOCOL;
-        char why[64];
-        snprintf(why, sizeof why, "%s", r.why ? r.why : "invalid JSON");
-        size_t at = (size_t)(r.p - r.start);
-        rk_result_clear(res);
-        if (code == RK_ERR_NOMEM)
-            return rk_fail(err, code, "out of memory");
-        return rk_fail(err, code, "cannot parse reply: %s at byte %zu", why, at);
+        rk_result_clear(res); /* r.why is a literal: still valid */
+        if (r.nomem)
+            return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+        return rk_fail(err, RK_ERR_PROTOCOL, "cannot parse reply: %s at byte %zu",
+                       r.why ? r.why : "invalid JSON", (size_t)(r.p - r.start));
     }
     json_t **kept[] = {&res->messages, &res->urls, &res->emails, &res->milter, &res->thresholds,
                        &res->profile};
