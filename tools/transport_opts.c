@@ -32,7 +32,7 @@ struct poptOption tk_transport_table[] = {
     {"dead-time", 0, POPT_ARG_DOUBLE, &tk_transport_opts.dead_time, 0,
      "Try a server that failed to connect last for SECONDS, across runs", "SECONDS"},
     {"local-file", 0, POPT_ARG_NONE, &tk_transport_opts.local_file, 0,
-     "Let a server on this machine read input files itself (File header)", NULL},
+     "Let a server on this machine read input files itself (File header; scans only)", NULL},
     POPT_TABLEEND};
 
 int tk_transport_apply(rk_client_config *cfg)

@@ -23,6 +23,6 @@ complete -c rspamkit-ctl -l retries -x -d 'Rounds over the server list again aft
 complete -c rspamkit-ctl -l retry-delay -x -d 'Seconds before the first retry round, doubling (default 1)'
 complete -c rspamkit-ctl -l random-host -d 'Try the servers of -h in random order, to spread the load'
 complete -c rspamkit-ctl -l dead-time -x -d 'Try a server that failed to connect last for SECONDS, across runs'
-complete -c rspamkit-ctl -l local-file -d 'Let a server on this machine read input files itself (File header)'
+complete -c rspamkit-ctl -l local-file -d 'Let a server on this machine read input files itself (File header; scans only)'
 complete -c rspamkit-ctl -l help -d 'Show this help message'
 complete -c rspamkit-ctl -l usage -d 'Display brief usage message'

@@ -35,6 +35,6 @@ complete -c rspamkit-fuzzy -l retries -x -d 'Rounds over the server list again a
 complete -c rspamkit-fuzzy -l retry-delay -x -d 'Seconds before the first retry round, doubling (default 1)'
 complete -c rspamkit-fuzzy -l random-host -d 'Try the servers of -h in random order, to spread the load'
 complete -c rspamkit-fuzzy -l dead-time -x -d 'Try a server that failed to connect last for SECONDS, across runs'
-complete -c rspamkit-fuzzy -l local-file -d 'Let a server on this machine read input files itself (File header)'
+complete -c rspamkit-fuzzy -l local-file -d 'Let a server on this machine read input files itself (File header; scans only)'
 complete -c rspamkit-fuzzy -l help -d 'Show this help message'
 complete -c rspamkit-fuzzy -l usage -d 'Display brief usage message'

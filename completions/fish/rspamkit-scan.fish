@@ -60,6 +60,6 @@ complete -c rspamkit-scan -l retries -r -d 'Rounds over the server list again af
 complete -c rspamkit-scan -l retry-delay -r -d 'Seconds before the first retry round, doubling (default 1)'
 complete -c rspamkit-scan -l random-host -d 'Try the servers of -h in random order, to spread the load'
 complete -c rspamkit-scan -l dead-time -r -d 'Try a server that failed to connect last for SECONDS, across runs'
-complete -c rspamkit-scan -l local-file -d 'Let a server on this machine read input files itself (File header)'
+complete -c rspamkit-scan -l local-file -d 'Let a server on this machine read input files itself (File header; scans only)'
 complete -c rspamkit-scan -l help -d 'Show this help message'
 complete -c rspamkit-scan -l usage -d 'Display brief usage message'
