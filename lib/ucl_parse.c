@@ -169,6 +169,20 @@ static void skip1(chunk *ch)
 
 /* ---------------------------------------------------------------- comments */
 
+/* Room for `extra` more comments in c. 0, or -1 when out of memory. */
+static int comments_reserve(rk_ucl_comments *c, size_t extra)
+{
+    char **t = realloc(c->text, (c->n + extra) * sizeof *t);
+    if (!t)
+        return -1;
+    c->text = t;
+    size_t *l = realloc(c->len, (c->n + extra) * sizeof *l);
+    if (!l)
+        return -1;
+    c->len = l;
+    return 0;
+}
+
 /* libucl's ucl_save_comment: kept only when asked (rspamadm keeps them for -s) */
 static void save_comment(parser *p, const unsigned char *begin, size_t len)
 {
@@ -179,14 +193,8 @@ static void save_comment(parser *p, const unsigned char *begin, size_t len)
         nomem(p);
         return;
     }
-    char **t = realloc(c->text, (c->n + 1) * sizeof *t);
-    if (t)
-        c->text = t;
-    size_t *l = realloc(c->len, (c->n + 1) * sizeof *l);
-    if (l)
-        c->len = l;
     char *d = malloc(len + 1);
-    if (!t || !l || !d) {
+    if (!d || comments_reserve(c, 1)) {
         free(d);
         nomem(p);
         return;
@@ -212,13 +220,7 @@ static void attach_comments(parser *p, rk_ucl *obj, int after)
         return;
     }
     rk_ucl_comments *o = obj->comments;
-    char **t = realloc(o->text, (o->n + c->n) * sizeof *t);
-    if (t)
-        o->text = t;
-    size_t *l = realloc(o->len, (o->n + c->n) * sizeof *l);
-    if (l)
-        o->len = l;
-    if (!t || !l) {
+    if (comments_reserve(o, c->n)) {
         rk_ucl_comments_free(c);
         nomem(p);
         return;

@@ -45,14 +45,19 @@ struct poptOption tk_conn_table[] = {
      "Read the controller password from FILE (mode 0600 or stricter)", "FILE"},
     POPT_TABLEEND};
 
+static void verr(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", tk_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void tk_err(const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", tk_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    verr(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
 }
 
 int tk_exit_for(const rk_error *err)
@@ -445,11 +450,9 @@ int tk_popt_error(poptContext pc, int rc)
 int tk_usage_error(poptContext pc, const char *fmt, ...)
 {
     va_list ap;
-    fprintf(stderr, "%s: ", tk_prog);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    verr(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     poptFreeContext(pc);
     return TK_EX_USAGE;
 }

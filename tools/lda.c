@@ -1338,6 +1338,12 @@ static void prestart(void)
         e->ch.pid = 0; /* try again when delivering (or report exec_err) */
 }
 
+/* -v: syslog copies every line to stderr too */
+static int log_options(void)
+{
+    return LOG_PID | (L.o->verbose ? LOG_PERROR : 0);
+}
+
 /* While the server scans: start the next delivery command, and get
  * syslog's time zone and socket ready, so that neither waits after the
  * reply. */
@@ -1347,7 +1353,7 @@ static void on_wait(void *ud)
     if (!L.warm) {
         L.warm = 1;
         tzset();
-        openlog("rspamkit-scan", LOG_PID | LOG_NDELAY | (L.o->verbose ? LOG_PERROR : 0), LOG_MAIL);
+        openlog("rspamkit-scan", log_options() | LOG_NDELAY, LOG_MAIL);
     }
     prestart();
 }
@@ -1559,7 +1565,7 @@ int lda_setup(const lda_opts *o)
         L.argv = all;
         L.path = find_in_path(all[0]);
     }
-    openlog("rspamkit-scan", LOG_PID | (o->verbose ? LOG_PERROR : 0), LOG_MAIL);
+    openlog("rspamkit-scan", log_options(), LOG_MAIL);
     return 0;
 }
 

@@ -60,20 +60,16 @@ int tk_transport_apply(rk_client_config *cfg)
     }
     /* --key, else RSPAMKIT_KEY, else the config file (as for the password);
      * --retries, else the config file */
+    int code = 0;
+    const rk_settings *conf = tk_settings(&code); /* read once, cached */
+    if (!conf)
+        return code;
     const char *key = t->key;
     if (!key || !*key)
         key = getenv("RSPAMKIT_KEY");
-    int retries = t->retries == NOT_GIVEN ? -1 : t->retries;
-    if (!(key && *key) || retries < 0) {
-        int code = 0;
-        const rk_settings *conf = tk_settings(&code);
-        if (!conf)
-            return code;
-        if (!(key && *key))
-            key = conf->key;
-        if (retries < 0)
-            retries = conf->retries;
-    }
+    if (!key || !*key)
+        key = conf->key;
+    int retries = t->retries != NOT_GIVEN ? t->retries : conf->retries;
     cfg->pubkey = key && *key ? key : NULL;
     cfg->compress = t->compressed;
     cfg->cacert = t->cacert;

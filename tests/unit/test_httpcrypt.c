@@ -125,16 +125,23 @@ static void test_keys(void)
     ok(rk_hc_shared(sk, zero, nm2) == -1, "an all-zero server key is refused");
 }
 
-static void test_requests(void)
+/* The vectors' client secret key and its shared key with the server. */
+static void kat_keys(unsigned char sk[32], unsigned char nm[32])
 {
-    unsigned char pk[32], sk[32], cpk[32], nm[32];
+    unsigned char pk[32];
     rk_error err;
     rk_hc_parse_pubkey(kstr(kat, "server.public_key_b32"), pk, &err);
     unsigned char *raw = unhex(kstr(kat, "client.secret_key_raw_hex"), NULL);
     memcpy(sk, raw, 32);
     free(raw);
-    rk_hc_keypair(sk, cpk, 0);
     rk_hc_shared(sk, pk, nm);
+}
+
+static void test_requests(void)
+{
+    unsigned char sk[32], cpk[32], nm[32];
+    kat_keys(sk, nm);
+    rk_hc_keypair(sk, cpk, 0);
 
     json_t *reqs = json_object_get(kat, "requests");
     size_t i;
@@ -175,13 +182,8 @@ static void test_requests(void)
  * of the plaintext and the pieces it is read in. */
 static void test_stream(void)
 {
-    unsigned char pk[32], sk[32], nm[32];
-    rk_error err;
-    rk_hc_parse_pubkey(kstr(kat, "server.public_key_b32"), pk, &err);
-    unsigned char *raw = unhex(kstr(kat, "client.secret_key_raw_hex"), NULL);
-    memcpy(sk, raw, 32);
-    free(raw);
-    rk_hc_shared(sk, pk, nm);
+    unsigned char sk[32], nm[32];
+    kat_keys(sk, nm);
     json_t *reqs = json_object_get(kat, "requests");
     size_t i;
     json_t *r;
@@ -232,13 +234,9 @@ static void test_stream(void)
 
 static void test_replies(void)
 {
-    unsigned char pk[32], sk[32], nm[32];
+    unsigned char sk[32], nm[32];
+    kat_keys(sk, nm);
     rk_error err;
-    rk_hc_parse_pubkey(kstr(kat, "server.public_key_b32"), pk, &err);
-    unsigned char *raw = unhex(kstr(kat, "client.secret_key_raw_hex"), NULL);
-    memcpy(sk, raw, 32);
-    free(raw);
-    rk_hc_shared(sk, pk, nm);
 
     json_t *reps = json_object_get(kat, "replies");
     size_t i;
