@@ -12,8 +12,8 @@
 #     6,000 messages) with -n 8, rspamkit-scan against rspamc, over TCP and
 #     over the UNIX socket: wall time, messages per second, client CPU
 #     (user + sys).  Targets: throughput at least rspamc's, CPU at most a
-#     fifth of rspamc's.  bench/bulkfloor (connect, post, read to EOF, one
-#     message at a time, nothing parsed) shows the CPU that no client can
+#     fifth of rspamc's.  bench/bulkfloor (connect, post, read to EOF in 8
+#     blocking processes, nothing parsed) shows the CPU that no client can
 #     go below while the server takes one connection per request.
 #
 # Usage: bench/transport.sh [RUNS]   (from the build directory; RUNS >= 30, default 100)
@@ -121,7 +121,7 @@ print(f"{'client':<30}{'wall s':>9}{'msgs/s':>9}{'cpu s':>8}{'cpu us/msg':>12}")
 for via in ("tcp", "unix"):
     rk, rc, fl = load(f"bulk-rk-{via}"), load(f"bulk-rc-{via}"), load(f"bulk-floor-{via}")
     for name, (wall, cpu) in ((f"rspamkit-scan -n 8 ({via})", rk), (f"rspamc -n 8 ({via})", rc),
-                              (f"bulkfloor, one at a time ({via})", fl)):
+                              (f"bulkfloor, 8 processes ({via})", fl)):
         print(f"{name:<30}{wall:>9.1f}{n/wall:>9.0f}{cpu:>8.2f}{cpu/n*1e6:>12.0f}")
     print(f"  {via}: throughput rspamkit/rspamc: {rc[0]/rk[0]:.2f} (target >= 1: "
           f"{'met' if rc[0] >= rk[0] else 'NOT met'}); client CPU rspamkit/rspamc: "
