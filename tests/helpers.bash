@@ -7,6 +7,17 @@ if [ -z "${RK_TEST_DIR:-}" ] || [ ! -f "$RK_TEST_DIR/env" ]; then
 fi
 # shellcheck disable=SC1091
 . "$RK_TEST_DIR/env"
+# Each test gets its own empty HOME and XDG directories, so that the dead-host
+# state and the configuration lookups never touch anyone's own (tests/run
+# already gave the file its own, and left no RSPAMKIT_* variable set).
+if [ -n "${BATS_TEST_TMPDIR:-}" ]; then
+    export HOME=$BATS_TEST_TMPDIR/home XDG_CONFIG_HOME=$BATS_TEST_TMPDIR/xdg/config \
+        XDG_CACHE_HOME=$BATS_TEST_TMPDIR/xdg/cache XDG_DATA_HOME=$BATS_TEST_TMPDIR/xdg/data \
+        XDG_STATE_HOME=$BATS_TEST_TMPDIR/xdg/state XDG_RUNTIME_DIR=$BATS_TEST_TMPDIR/xdg/run
+    mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$XDG_DATA_HOME" "$XDG_STATE_HOME" \
+        "$XDG_RUNTIME_DIR"
+    chmod 700 "$XDG_RUNTIME_DIR"
+fi
 SRC=${RK_SRCDIR:?}
 NORMAL="$RK_HOST:$RK_NORMAL_PORT"
 CONTROLLER="$RK_HOST:$RK_CONTROLLER_PORT"
