@@ -29,4 +29,10 @@ int rk_fail(rk_error *err, rk_status code, const char *fmt, ...) RK_PRINTF(3, 4)
 
 double rk_now(void);
 
+/* Rspamd's catena() in password-hashing mode (lib/pw.c): hashlen <= 64 bytes
+ * into out; -1 only if memory runs out.  Internal, for the unit tests. */
+int rk_catena(const unsigned char *pw, size_t pwlen, const unsigned char *salt, size_t saltlen,
+              const unsigned char *data, size_t datalen, unsigned lambda, unsigned min_garlic,
+              unsigned garlic, size_t hashlen, unsigned char *out);
+
 #endif

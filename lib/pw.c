@@ -216,11 +216,9 @@ static void flap(unsigned char x[HLEN], unsigned lambda, unsigned g,
  * the password and salt lengths as uint8_t: only their first (len mod 256)
  * bytes reach the initial hash.  Returns -1 only if memory runs out.
  */
-static int catena(const unsigned char *pw, size_t pwlen,
-                  const unsigned char *salt, size_t saltlen,
-                  const unsigned char *data, size_t datalen, unsigned lambda,
-                  unsigned min_garlic, unsigned garlic, size_t hashlen,
-                  unsigned char *out)
+int rk_catena(const unsigned char *pw, size_t pwlen, const unsigned char *salt, size_t saltlen,
+              const unsigned char *data, size_t datalen, unsigned lambda, unsigned min_garlic,
+              unsigned garlic, size_t hashlen, unsigned char *out)
 {
     unsigned char hv[HLEN], hd[HLEN], x[HLEN];
     const unsigned char tweak[4] = { 0 /* password hashing */, (unsigned char)lambda,
@@ -269,7 +267,7 @@ RK_API int rk_pw_derive(rk_pw_type type, const void *pw, size_t len,
         pbkdf2_blake2b(pw, len, salt, RK_PW_SALT_LEN, 16000, key, RK_PW_KEY_LEN);
         return 0;
     case RK_PW_CATENA:
-        if (catena(pw, len, salt, RK_PW_SALT_LEN, (const unsigned char *)"rspamd", 6,
+        if (rk_catena(pw, len, salt, RK_PW_SALT_LEN, (const unsigned char *)"rspamd", 6,
                    4, 10, 10, RK_PW_KEY_LEN, key))
             return rk_fail(err, RK_ERR_NOMEM, "out of memory");
         return 0;
