@@ -1,5 +1,6 @@
 #include "config.h"
 #include "common.h"
+#include "commands.h"
 #include "inputs.h"
 #include "secret.h"
 #include "transport_opts.h"
@@ -84,25 +85,14 @@ int tk_exit_for(const rk_error *err)
 
 /* ------------------------------------------------------------ passwords */
 
-static int is_word(const char *a, const char *const *words)
-{
-    for (size_t i = 0; words && words[i]; i++) {
-        size_t n = strlen(words[i]);
-        if (n && words[i][n - 1] == ':' ? strncasecmp(a, words[i], n) == 0
-                                        : strcasecmp(a, words[i]) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-void tk_password_argv(int argc, char **argv, const char *const *words)
+void tk_password_argv(int argc, char **argv, const char *tool)
 {
     static char empty_pw[] = "--password=";
     for (int i = 1; i + 1 < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
         if ((strcmp(argv[i], "-P") == 0 || strcmp(argv[i], "--password") == 0) &&
-            is_word(argv[i + 1], words))
+            tk_command_of(argv[i + 1], tool))
             argv[i] = empty_pw;
     }
 }

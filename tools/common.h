@@ -49,11 +49,10 @@ void tk_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Call before popt on the tool's argv.  rspamc's -P takes an optional value
  * and GLib lets it swallow the next word, so `rspamc -P learn_spam f` sends
  * the password "learn_spam".  Here a -P (or --password) followed by one of
- * the tool's command `words` (NULL-terminated, matched case-insensitively;
- * a word ending in ':' matches as a prefix) means "prompt", and the word
- * stays a command word.  Rewrites argv in place.
+ * the command words of `tool` ("learn": tools/commands.c) means "prompt", and
+ * the word stays a command word.  Rewrites argv in place.
  */
-void tk_password_argv(int argc, char **argv, const char *const *words);
+void tk_password_argv(int argc, char **argv, const char *tool);
 /*
  * Call after popt: overwrites the -P value in argv, so that it no longer
  * shows in ps (popt keeps its own copy).  The window before this call remains,

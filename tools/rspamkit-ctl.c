@@ -53,9 +53,6 @@ static const struct {
 };
 #define N_CMDS (sizeof cmds / sizeof *cmds)
 
-static const char *const words[] = {"stat", "stat_reset", "counters", "uptime", "actions",
-                                    "add_symbol", "add_action", NULL};
-
 static tk_outfmt fmt;
 
 /* ------------------------------------------------------------ helpers */
@@ -597,7 +594,7 @@ int main(int argc, char **argv)
 {
     tk_prog = "rspamkit-ctl";
     signal(SIGPIPE, SIG_IGN);
-    tk_password_argv(argc, argv, words);
+    tk_password_argv(argc, argv, "ctl");
     poptContext pc = poptGetContext("rspamkit-ctl", argc, (const char **)argv, ctl_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] stat|stat_reset|counters|uptime|actions\n"
                                "       rspamkit-ctl [OPTION...] add_symbol SYMBOL WEIGHT\n"

@@ -61,9 +61,6 @@ static struct poptOption fuzzy_table[] = {
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
-static const char *const words[] = {"add", "del", "delhash", "fuzzy_add", "fuzzy_del",
-                                    "fuzzy_delhash", NULL};
-
 /* Files a mail store keeps next to the messages (Dovecot, Courier). */
 static const char *const store_files[] = {
     "*/dovecot.index*", "*/dovecot-uidlist", "*/dovecot-keywords", "*/dovecot-uidvalidity*",
@@ -277,7 +274,7 @@ int main(int argc, char **argv)
 {
     tk_prog = "rspamkit-fuzzy";
     signal(SIGPIPE, SIG_IGN);
-    tk_password_argv(argc, argv, words);
+    tk_password_argv(argc, argv, "fuzzy");
     poptContext pc = poptGetContext("rspamkit-fuzzy", argc, (const char **)argv, fuzzy_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] add|del [FILE|DIR...]\n"
                                "       rspamkit-fuzzy [OPTION...] delhash HASH...\n"

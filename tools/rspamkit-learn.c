@@ -67,9 +67,6 @@ static struct poptOption learn_table[] = {
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
-/* rspamc's command words, and ours. */
-static const char *const words[] = {"learn_spam", "learn_ham", "learn_class:", NULL};
-
 /* Files a mail store keeps next to the messages (Dovecot, Courier). */
 static const char *const store_files[] = {
     "*/dovecot.index*", "*/dovecot-uidlist", "*/dovecot-keywords", "*/dovecot-uidvalidity*",
@@ -172,7 +169,7 @@ int main(int argc, char **argv)
 {
     tk_prog = "rspamkit-learn";
     signal(SIGPIPE, SIG_IGN);
-    tk_password_argv(argc, argv, words);
+    tk_password_argv(argc, argv, "learn");
     poptContext pc = poptGetContext("rspamkit-learn", argc, (const char **)argv, learn_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] --spam|--ham|--class NAME [FILE|DIR...]\n"
                                "       rspamkit-learn [OPTION...] learn_spam|learn_ham [FILE|DIR...]");

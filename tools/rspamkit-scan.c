@@ -1,6 +1,7 @@
 /* rspamkit-scan: scan messages with Rspamd, rspamc-compatible. */
 #include "config.h"
 #include "common.h"
+#include "commands.h"
 #include "inputs.h"
 #include "render.h"
 #include "lda.h"
@@ -522,15 +523,6 @@ static void print_summary(void)
 
 /* ------------------------------------------------------------ main */
 
-static void print_commands(void)
-{
-    puts("Commands (rspamc words accepted by rspamkit):\n"
-         "  symbols, check, report   scan messages (default)\n"
-         "  learn_spam, learn_ham    learn messages (rspamkit-learn)\n"
-         "  fuzzy_add, fuzzy_del, fuzzy_delhash   fuzzy storage (rspamkit-fuzzy)\n"
-         "  stat, stat_reset, counters, uptime, add_symbol, add_action   controller");
-}
-
 int main(int argc, const char **argv)
 {
     tk_prog = "rspamkit-scan";
@@ -538,8 +530,7 @@ int main(int argc, const char **argv)
     /* --exec CMD -- ARG...: the words after "--" belong to the command. */
     lda_opts lo = {0};
     argc = lda_split_argv(argc, argv, &lo.exec_tail, &lo.n_exec_tail, &lo.exec_from_tail);
-    static const char *const words[] = {"symbols", "check", "report", NULL};
-    tk_password_argv(argc, (char **)argv, words);
+    tk_password_argv(argc, (char **)argv, "scan");
     poptContext pc = poptGetContext("rspamkit-scan", argc, argv, scan_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] [symbols|check|report] [FILE|DIR...]");
     const char **rest = NULL;
@@ -547,7 +538,7 @@ int main(int argc, const char **argv)
     int parsed = tk_parse_args(pc, &o.version, &rest, &n_rest);
     tk_password_hide(argc, (char **)argv);
     if (parsed < 0 && o.commands) {
-        print_commands();
+        tk_commands_print(stdout);
         parsed = 0;
     }
     if (parsed >= 0) {
@@ -556,22 +547,18 @@ int main(int argc, const char **argv)
     }
     /* Positional arguments: an optional rspamc command word, then inputs. */
     if (n_rest) {
-        static const char *const scan_words[] = {"symbols", "check", "report"};
-        static const char *const other[] = {"learn_spam", "learn_ham", "fuzzy_add", "fuzzy_del",
-                                            "fuzzy_delhash", "stat", "stat_reset", "counters",
-                                            "uptime", "add_symbol", "add_action"};
-        for (size_t i = 0; i < 3; i++)
-            if (strcasecmp(rest[0], scan_words[i]) == 0) {
-                rest++;
-                n_rest--;
-                break;
-            }
-        for (size_t i = 0; n_rest && i < sizeof other / sizeof *other; i++)
-            if (strcasecmp(rest[0], other[i]) == 0) {
-                tk_err("command '%s' is not available yet", other[i]);
-                poptFreeContext(pc);
-                return TK_EX_USAGE;
-            }
+        const tk_command *cmd = tk_command_find(rest[0]);
+        if (cmd && !(cmd->flags & TK_CMD_RSPAMC))
+            cmd = NULL; /* another program's own word: here, a file name */
+        if (cmd && strcmp(cmd->tool, "scan") == 0) {
+            rest++;
+            n_rest--;
+        } else if (cmd) {
+            tk_err("'%s' is a command of rspamkit-%s (or run it as rspamkit %s)", rest[0],
+                   cmd->tool, rest[0]);
+            poptFreeContext(pc);
+            return TK_EX_USAGE;
+        }
     }
     int code = 0;
     if (parse_sort(o.sort)) {

@@ -7,50 +7,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
-/* rspamc command words and the tool that implements each. */
-static const struct {
-    const char *word, *tool;
-    int keep; /* pass the word on to the tool */
-} routes[] = {
-    {"symbols", "scan", 0}, {"check", "scan", 0}, {"report", "scan", 0},
-    {"learn_spam", "learn", 1}, {"learn_ham", "learn", 1},
-    {"fuzzy_add", "fuzzy", 1}, {"fuzzy_del", "fuzzy", 1}, {"fuzzy_delhash", "fuzzy", 1},
-    {"stat", "ctl", 1}, {"stat_reset", "ctl", 1}, {"counters", "ctl", 1}, {"uptime", "ctl", 1},
-    {"add_symbol", "ctl", 1}, {"add_action", "ctl", 1},
-};
+#include "commands.h"
 
 /* Subcommands: rspamkit scan|learn|fuzzy|pw|configdump|ctl ... */
 static const char *const tools[] = {"scan", "learn", "fuzzy", "pw", "configdump", "ctl"};
 
-/* Options of rspamc (and ours) that take a separate value, so that the value
- * is not mistaken for a command word. -P takes an optional value and never
- * swallows a command word here (unlike rspamc). */
-static const char *const valued[] = {
-    "-h", "--connect", "-c", "--classifier", "-w", "--weight", "-f", "--flag", "-i", "--ip",
-    "-u", "--user", "-d", "--deliver", "-F", "--from", "-r", "--rcpt", "--helo", "--hostname",
-    "-t", "--timeout", "-b", "--bind", "-n", "--max-requests", "--key", "-e", "--exec",
-    "--header", "--exclude", "--sort", "-S", "--fuzzy-symbol", "-D", "--dictionary", "-U",
-    "--user-agent", "--connect-timeout", "--queue-id", "--log-tag", "--settings",
-    "--settings-id", "--files-from", "--password-file", "--max-size", "--header-style",
-};
+/* valued[] and optional[]: the options of the programs reached by a command
+ * word that take a value (or may), generated from their own option tables
+ * (tools/gen-options), so that a value is not mistaken for a command word. */
+#include "tools/frontdoor-options.h"
 
-static int is_word(const char *a)
+static int listed(const char *const *list, const char *a, size_t len)
 {
-    for (size_t r = 0; r < sizeof routes / sizeof *routes; r++)
-        if (strcasecmp(a, routes[r].word) == 0)
-            return 1;
-    return strncasecmp(a, "learn_class:", 12) == 0;
-}
-
-static int takes_value(const char *a)
-{
-    for (size_t i = 0; i < sizeof valued / sizeof *valued; i++)
-        if (strcmp(a, valued[i]) == 0)
+    for (size_t i = 0; list[i]; i++)
+        if (strncmp(list[i], a, len) == 0 && !list[i][len])
             return 1;
     return 0;
+}
+
+static const tk_command *rspamc_word(const char *a)
+{
+    const tk_command *c = tk_command_find(a);
+    return c && (c->flags & TK_CMD_RSPAMC) ? c : NULL;
+}
+
+/* How many of the words after argv[i], an option, are its value: 0 or 1.
+ * "-xyz" is a cluster of short options, as popt reads it: the first that
+ * takes a value takes the rest of the word, or else the next word.  An
+ * optional value (-P) is the next word unless that is an option or a
+ * command word. */
+static int value_words(char **argv, int argc, int i)
+{
+    const char *a = argv[i];
+    int opt = 0;
+    if (a[1] == '-') {
+        if (strchr(a, '='))
+            return 0;
+        opt = listed(valued, a, strlen(a)) ? 1 : listed(optional, a, strlen(a)) ? 2 : 0;
+    } else {
+        for (const char *p = a + 1; *p && !opt; p++) {
+            char s[3] = {'-', *p, 0};
+            opt = listed(valued, s, 2) ? 1 : listed(optional, s, 2) ? 2 : 0;
+            if (opt && p[1])
+                return 0; /* the value is glued on */
+        }
+    }
+    if (opt == 2)
+        return i + 1 < argc && argv[i + 1][0] != '-' && !rspamc_word(argv[i + 1]);
+    return opt == 1 && i + 1 < argc;
 }
 
 static void usage(FILE *f)
@@ -58,9 +64,8 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: rspamkit scan|learn|fuzzy|ctl|pw|configdump [OPTION...] [ARG...]\n"
             "       rspamkit [rspamc OPTION...] [COMMAND] [FILE...]\n"
-            "COMMAND is an rspamc command word: symbols (check, report), learn_spam, learn_ham,\n"
-            "fuzzy_add, fuzzy_del, fuzzy_delhash, stat, stat_reset, counters, uptime,\n"
-            "add_symbol, add_action. See rspamkit(1).\n"
+            "COMMAND is one of rspamc's command words (rspamkit --commands lists them).\n"
+            "See rspamkit(1).\n"
             "  -?, --help   print this text\n"
             "      --version  print the version\n");
 }
@@ -120,21 +125,15 @@ int main(int argc, char **argv)
     /* rspamc grammar: the first positional argument may be a command word. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--") == 0)
+            break; /* what follows is --exec's command line */
         if (a[0] == '-' && a[1]) {
-            if (!strchr(a, '=') && takes_value(a))
-                i++;
-            /* -P takes an optional value: the next word is the password
-             * unless it is an option or a command word. */
-            else if ((strcmp(a, "-P") == 0 || strcmp(a, "--password") == 0) && i + 1 < argc &&
-                     argv[i + 1][0] != '-' && !is_word(argv[i + 1]))
-                i++;
+            i += value_words(argv, argc, i);
             continue;
         }
-        if (strncasecmp(a, "learn_class:", 12) == 0)
-            return run_tool("learn", argv, argc, 0);
-        for (size_t r = 0; r < sizeof routes / sizeof *routes; r++)
-            if (strcasecmp(a, routes[r].word) == 0)
-                return run_tool(routes[r].tool, argv, argc, routes[r].keep ? 0 : i);
+        const tk_command *c = rspamc_word(a);
+        if (c)
+            return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i);
         break; /* a file: scan */
     }
     return run_tool("scan", argv, argc, 0);
