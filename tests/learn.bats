@@ -309,3 +309,11 @@ tiny() {
     ! rspamkit-scan -h "$NORMAL" "$(ls "$corpus"/easy-ham-1/*.txt | sed -n 1001p)" | grep -q '^Symbol: BAYES_SPAM'
     "$SRC/tests/server/reset" "$RK_TEST_DIR"
 }
+
+@test "the front door: rspamkit --retries 0 -h HOST learn_spam FILE learns" {
+    m=$(variant "$SPAM")
+    before=$(learns spam)
+    run rspamkit --retries 0 -h "$CONTROLLER" learn_spam "$m"
+    [ "$status" -eq 0 ] || { echo "$output"; false; }
+    [ "$(learns spam)" -eq $((${before:-0} + 1)) ]
+}

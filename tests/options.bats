@@ -50,3 +50,106 @@ programs() {
         [[ $output =~ ^$b\ [0-9]+\.[0-9]+ ]] || { echo "$b: $output"; false; }
     done
 }
+
+# The rspamc command words, from the one table (tools/commands.c) as
+# --commands prints it: "WORD PROGRAM ARGS...", one a line.
+commands() {
+    rspamkit --commands | awk '/^  [a-z]/ {
+        for (i = 2; i <= NF && $i !~ /^rspamkit-/; i++) args = args " " $i
+        print $1, $i, args; args = "" }'
+}
+
+@test "--commands lists the command table, the same through rspamkit and rspamkit-scan" {
+    run rspamkit --commands
+    [ "$status" -eq 0 ]
+    [ "$output" = "$(rspamkit-scan --commands)" ]
+    # rspamc's words, all of them (spec/rspamc.md), each once
+    for w in symbols check report learn_spam learn_ham fuzzy_add fuzzy_del fuzzy_delhash \
+        stat stat_reset counters uptime add_symbol add_action; do
+        [ "$(commands | awk -v w="$w" '$1 == w' | wc -l)" -eq 1 ] || { echo "$w"; false; }
+    done
+}
+
+@test "every command word is in rspamkit(1), its program's page and the completions" {
+    n=0
+    while read -r word prog _; do
+        n=$((n + 1))
+        w=${word%%:*}; [ "$w" = "$word" ] || w="$w:" # learn_class:NAME
+        re="(^|[^a-z_])$w([^a-z_]|\$)"
+        for page in rspamkit "$prog"; do
+            mandoc -Tascii "$SRC/man/$page.1" | col -b | grep -qE -- "$re" ||
+                { echo "$word: missing from man/$page.1"; false; }
+        done
+        for c in bash/rspamkit zsh/_rspamkit fish/rspamkit.fish; do
+            grep -qE -- "$re" "$SRC/completions/$c" || { echo "$word: missing from completions/$c"; false; }
+        done
+    done < <(commands)
+    [ "$n" -ge 14 ]
+}
+
+@test "the front door runs each command word's program, which accepts the word" {
+    port=$(closed_port)
+    n=0
+    while read -r word prog args; do
+        n=$((n + 1))
+        word=${word/:NAME/:x}
+        run rspamkit "$word" --version
+        [[ ${lines[0]} == "$prog "[0-9]* ]] || { echo "rspamkit $word: $output"; false; }
+        # the program gets past its command line to the (unreachable) server
+        case $args in
+        "") set -- ;;
+        "HASH...") set -- "$(printf '%0128d' 0)" ;;
+        "SYMBOL WEIGHT") set -- RK_NO_SUCH_SYMBOL 1 ;;
+        "ACTION SCORE") set -- reject 100 ;;
+        *FILE*) set -- "$MSGS/ham.eml" ;;
+        *) echo "$word: no sample arguments for '$args'"; false ;;
+        esac
+        run rspamkit -h "127.0.0.1:$port" "$word" "$@"
+        [ "$status" -eq 69 ] || { echo "rspamkit $word $*: $status: $output"; false; }
+        [[ $output == "$prog: "* ]] || { echo "rspamkit $word $*: $output"; false; }
+    done < <(commands)
+    [ "$n" -ge 14 ]
+}
+
+# help_options PROGRAM: "-x --long" or "--long" per option of PROGRAM's --help
+# that takes a value (popt writes --opt=ARG, or --opt ARG when repeatable;
+# --opt[=ARG], an optional value, is left out).
+help_options() {
+    "$1" --help | sed -n -E 's/^ +(-([^ ,]), )?--([a-zA-Z0-9-]+)(=| [A-Z]).*/-\2 --\3/p' | sed 's/^- //'
+}
+
+@test "every value-taking option of every program reaches it through the front door" {
+    # The value given is another program's command word: if the front door
+    # took it for the command word, the wrong program would answer.
+    n=0
+    while read -r tool word other; do
+        [ "$word" = - ] && pre=("$tool") word= || pre=()
+        opts=$(help_options "rspamkit-$tool")
+        [ -n "$opts" ] || { echo "rspamkit-$tool: no value-taking options in --help"; false; }
+        for o in $opts; do
+            n=$((n + 1))
+            run rspamkit "${pre[@]}" "$o" "$other" $word --version
+            [[ ${lines[0]} == "rspamkit-$tool"[:\ ]* ]] ||
+                { echo "rspamkit ${pre[*]} $o $other $word --version: $output"; false; }
+        done
+    done <<<"scan check stat
+learn learn_spam stat
+fuzzy fuzzy_add learn_ham
+ctl stat learn_spam
+pw - stat
+configdump - stat"
+    [ "$n" -ge 60 ]
+}
+
+@test "the front door reads short-option clusters and -P as popt does" {
+    run rspamkit -vt 5 stat --version # -t takes the next word
+    [ "${lines[0]%% *}" = rspamkit-ctl ]
+    run rspamkit -vt5 learn_spam --version # the value glued on
+    [ "${lines[0]%% *}" = rspamkit-learn ]
+    run rspamkit -P stat --version # a command word is never -P's value
+    [ "${lines[0]%% *}" = rspamkit-ctl ]
+    run rspamkit -P secret stat --version
+    [ "${lines[0]%% *}" = rspamkit-ctl ]
+    run rspamkit --exec cat --version -- stat # after --: --exec's command line
+    [ "${lines[0]%% *}" = rspamkit-scan ]
+}

@@ -5,14 +5,11 @@
 #include "secret.h"
 #include "transport_opts.h"
 
-#include <dirent.h>
-#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +42,57 @@ struct poptOption tk_conn_table[] = {
     {"password-file", 0, POPT_ARG_STRING, &tk_conn_opts.password_file, 0,
      "Read the controller password from FILE (mode 0600 or stricter)", "FILE"},
     POPT_TABLEEND};
+
+tk_msg tk_msg_opts;
+
+struct poptOption tk_req_table[] = {
+    {"header", 0, POPT_ARG_ARGV, &tk_msg_opts.header, 0,
+     "Extra request header NAME:VALUE (repeatable)", "HEADER"},
+    {"user-agent", 'U', POPT_ARG_STRING, &tk_msg_opts.user_agent, 0,
+     "User-Agent header (default rspamkit)", "UA"},
+    {"bind", 'b', POPT_ARG_STRING, &tk_msg_opts.bind, 0,
+     "Accepted for rspamc compatibility, ignored", "IP"},
+    POPT_TABLEEND};
+
+struct poptOption tk_msg_table[] = {
+    {"ip", 'i', POPT_ARG_STRING, &tk_msg_opts.ip, 0, "Emulate that the message came from IP",
+     "IP"},
+    {"from", 'F', POPT_ARG_STRING, &tk_msg_opts.from, 0, "SMTP MAIL FROM address", "ADDR"},
+    {"rcpt", 'r', POPT_ARG_ARGV, &tk_msg_opts.rcpt, 0, "SMTP RCPT TO address (repeatable)",
+     "ADDR"},
+    {"helo", 0, POPT_ARG_STRING, &tk_msg_opts.helo, 0, "SMTP HELO name", "NAME"},
+    {"hostname", 0, POPT_ARG_STRING, &tk_msg_opts.hostname, 0,
+     "Resolved hostname of the SMTP client", "NAME"},
+    {"user", 'u', POPT_ARG_STRING, &tk_msg_opts.user, 0,
+     "Emulate an authenticated user (per-user statistics)", "USER"},
+    {"deliver", 'd', POPT_ARG_STRING, &tk_msg_opts.deliver, 0,
+     "Emulate delivery to USER (Deliver-To, per-user statistics)", "USER"},
+    {"pass-all", 'p', POPT_ARG_NONE, &tk_msg_opts.pass_all, 0, "Pass all filters (Flags: pass_all)",
+     NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_req_table, 0, NULL, NULL},
+    POPT_TABLEEND};
+
+void tk_msg_fill(rk_msg_opts *mo)
+{
+    const tk_msg *m = &tk_msg_opts;
+    size_t n_rcpt = 0, n_hdr = 0;
+    while (m->rcpt && m->rcpt[n_rcpt])
+        n_rcpt++;
+    while (m->header && m->header[n_hdr])
+        n_hdr++;
+    mo->ip = m->ip;
+    mo->from = m->from;
+    mo->helo = m->helo;
+    mo->hostname = m->hostname;
+    mo->user = m->user;
+    mo->deliver_to = m->deliver;
+    mo->rcpt = (const char *const *)m->rcpt;
+    mo->n_rcpt = n_rcpt;
+    mo->user_agent = m->user_agent;
+    mo->pass_all = m->pass_all;
+    mo->extra = (const char *const *)m->header;
+    mo->n_extra = n_hdr;
+}
 
 static void verr(const char *fmt, va_list ap)
 {
@@ -354,81 +402,6 @@ void tk_progress_clear(tk_progress *p)
         fflush(stderr);
     }
     p->drawn = 0;
-}
-
-/* ------------------------------------------------------------ counting */
-
-static int count_excluded(const tk_walk_opts *o, const char *path)
-{
-    for (size_t i = 0; i < o->n_exclude; i++)
-        if (fnmatch(o->exclude[i], path, 0) == 0)
-            return 1;
-    return 0;
-}
-
-static size_t count_dir(const tk_walk_opts *o, const char *path, int depth)
-{
-    char sub[4096];
-    struct stat st;
-    size_t n = 0;
-    if (depth > 64)
-        return 0;
-    DIR *d = opendir(path);
-    if (!d)
-        return 1; /* the walker reports it as one failed input */
-    snprintf(sub, sizeof sub, "%s/cur", path);
-    int maildir = stat(sub, &st) == 0 && S_ISDIR(st.st_mode);
-    snprintf(sub, sizeof sub, "%s/new", path);
-    maildir = maildir && stat(sub, &st) == 0 && S_ISDIR(st.st_mode);
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.' || (maildir && strcmp(de->d_name, "tmp") == 0))
-            continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, de->d_name);
-        int type = de->d_type;
-        if (type == DT_UNKNOWN) {
-            if (lstat(sub, &st) < 0)
-                continue;
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
-        }
-        if ((type != DT_DIR && type != DT_REG) || count_excluded(o, sub))
-            continue;
-        n += type == DT_DIR ? count_dir(o, sub, depth + 1) : 1;
-    }
-    closedir(d);
-    return n;
-}
-
-static size_t count_path(const tk_walk_opts *o, const char *path)
-{
-    struct stat st;
-    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return count_dir(o, path, 0);
-    return 1;
-}
-
-size_t tk_count_inputs(const tk_walk_opts *o)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < o->n_args; i++)
-        n += count_path(o, o->args[i]);
-    if (o->files_from) {
-        if (strcmp(o->files_from, "-") == 0)
-            return 0;
-        FILE *f = fopen(o->files_from, "r");
-        if (!f)
-            return n + 1;
-        char line[4096];
-        while (fgets(line, sizeof line, f)) {
-            line[strcspn(line, "\r\n")] = 0;
-            if (line[0])
-                n += count_path(o, line);
-        }
-        fclose(f);
-    } else if (o->n_args == 0) {
-        n = 1;
-    }
-    return n;
 }
 
 int tk_popt_error(poptContext pc, int rc)

@@ -36,6 +36,20 @@ typedef struct tk_conn {
 extern tk_conn tk_conn_opts;
 extern struct poptOption tk_conn_table[];
 
+/* rspamc's message options, one table: tk_msg_table (the SMTP envelope and
+ * client that scan and learn emulate, -p) includes tk_req_table (extra
+ * request headers, User-Agent, -b), which fuzzy uses alone. */
+typedef struct tk_msg {
+    char *ip, *from, *helo, *hostname, *user, *deliver, *user_agent, *bind;
+    char **rcpt, **header;
+    int pass_all;
+} tk_msg;
+
+extern tk_msg tk_msg_opts;
+extern struct poptOption tk_msg_table[], tk_req_table[];
+/* Set the fields of *mo that the message options give. */
+void tk_msg_fill(rk_msg_opts *mo);
+
 /* The toolkit's configuration files (rspamkit.conf(5)), read once on first
  * use; NULL (after printing the error, *code set) when a file is invalid.
  * Command-line options and the environment take precedence over it. */
@@ -127,13 +141,6 @@ int tk_bulk_run(rk_client *c, tk_bulk *b);
  * TK_EX_PARTIAL: some failed, some not; else the failure's code. */
 int tk_bulk_exit_code(const tk_bulk *b);
 
-struct tk_walk_opts;
-/*
- * Count the inputs that the walker will produce from `o` (files in
- * directories, with the walker's rules; an mbox counts as one), without
- * reading them.  For the ETA of the progress line; 0 when unknown (stdin).
- */
-size_t tk_count_inputs(const struct tk_walk_opts *o);
 /* Run popt over argv; prints errors; returns 0 or an exit code. */
 int tk_popt_error(poptContext pc, int rc);
 /* Print "prog: message", free the popt context, return TK_EX_USAGE. */

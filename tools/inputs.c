@@ -214,6 +214,8 @@ static int push_dir(tk_walker *w, const char *path, tk_input *in)
 static int load_file(tk_walker *w, const char *path, const char *label, tk_input *in)
 {
     in->label = strdup(label);
+    if (w->o.names_only)
+        return 1;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fail_input(in, TK_EX_NOINPUT, "cannot open file %s: %s", label, strerror(errno));
@@ -263,6 +265,8 @@ static int top_level(tk_walker *w, const char *path, tk_input *in)
     struct stat st;
     if (strcmp(path, "-") == 0) {
         in->label = strdup("stdin");
+        if (w->o.names_only)
+            return 1;
         if (tk_read_fd(0, &in->data, &in->len))
             return fail_input(in, TK_EX_IOERR, "cannot read stdin: %s", strerror(errno), "");
         return 1;
@@ -376,4 +380,21 @@ int tk_walker_next(tk_walker *w, tk_input *in)
         if (top_level(w, path, in))
             return 1;
     }
+}
+
+size_t tk_count_inputs(const tk_walk_opts *o)
+{
+    if (o->files_from && strcmp(o->files_from, "-") == 0)
+        return 0;
+    tk_walk_opts names = *o;
+    names.names_only = 1;
+    tk_walker *w = tk_walker_new(&names);
+    tk_input in;
+    size_t n = 0;
+    while (w && tk_walker_next(w, &in)) {
+        n++;
+        tk_input_clear(&in);
+    }
+    tk_walker_free(w);
+    return n;
 }

@@ -19,6 +19,7 @@ typedef struct tk_walk_opts {
     int empty;                       /* -E: no body when there are no inputs */
     int raw;                         /* --raw: do not check that inputs look like mail */
     int split_mbox;                  /* split files holding several messages */
+    int names_only;                  /* yield labels only: read no file, split no mbox */
 } tk_walk_opts;
 
 typedef struct tk_walker tk_walker;
@@ -28,6 +29,13 @@ tk_walker *tk_walker_new(const tk_walk_opts *o);
 int tk_walker_next(tk_walker *w, tk_input *in);
 void tk_walker_free(tk_walker *w);
 void tk_input_clear(tk_input *in);
+
+/*
+ * Count the inputs that a walker will produce from `o` (an mbox counts as
+ * one), walking with names_only.  For the ETA of the progress line; 0 when
+ * unknown (a file list on stdin).
+ */
+size_t tk_count_inputs(const tk_walk_opts *o);
 
 /* Read a whole file descriptor; returns 0 or -1 with errno. */
 int tk_read_fd(int fd, unsigned char **data, size_t *len);

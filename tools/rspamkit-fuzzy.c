@@ -19,8 +19,8 @@
 static struct {
     int flag, weight, skip_images, skip_attachments, json, compact, ucl, headers, quiet, verbose;
     int max_requests, raw, version, progress, no_progress;
-    char *symbol, *files_from, *user_agent, *bind;
-    char **header, **exclude;
+    char *symbol, *files_from;
+    char **exclude;
 } o = {.max_requests = 8};
 
 static struct poptOption fuzzy_table[] = {
@@ -51,12 +51,8 @@ static struct poptOption fuzzy_table[] = {
      "Show the progress line even when stderr is not a terminal", NULL},
     {"no-progress", 0, POPT_ARG_NONE, &o.no_progress, 0, "Never show the progress line", NULL},
     {"raw", 0, POPT_ARG_NONE, &o.raw, 0, "Inputs are not mail: send them anyway (Raw: yes)", NULL},
-    {"header", 0, POPT_ARG_ARGV, &o.header, 0, "Extra request header NAME:VALUE (repeatable)",
-     "HEADER"},
-    {"user-agent", 'U', POPT_ARG_STRING, &o.user_agent, 0, "User-Agent header (default rspamkit)",
-     "UA"},
-    {"bind", 'b', POPT_ARG_STRING, &o.bind, 0, "Accepted for rspamc compatibility, ignored", "IP"},
     {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_req_table, 0, "Request options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
@@ -325,9 +321,7 @@ int main(int argc, char **argv)
 
     tk_color_init();
     st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
-    size_t n_hdr = 0, n_excl = 0;
-    while (o.header && o.header[n_hdr])
-        n_hdr++;
+    size_t n_excl = 0;
     while (o.exclude && o.exclude[n_excl])
         n_excl++;
     size_t n_store = sizeof store_files / sizeof *store_files - 1;
@@ -340,11 +334,10 @@ int main(int argc, char **argv)
         excl[n_excl + i] = store_files[i];
 
     rk_msg_opts mo = {
-        .user_agent = o.user_agent, .fuzzy_symbol = o.symbol, .flag = o.flag,
-        .weight = st.del ? 0 : o.weight, .raw = o.raw, .skip_images = o.skip_images,
-        .skip_attachments = o.skip_attachments, .extra = (const char *const *)o.header,
-        .n_extra = n_hdr,
+        .fuzzy_symbol = o.symbol, .flag = o.flag, .weight = st.del ? 0 : o.weight, .raw = o.raw,
+        .skip_images = o.skip_images, .skip_attachments = o.skip_attachments,
     };
+    tk_msg_fill(&mo);
     int code = 0;
     rk_error err;
     rk_error_clear(&err);

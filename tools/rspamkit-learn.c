@@ -17,10 +17,9 @@
 
 static struct {
     int spam, ham, json, compact, ucl, headers, quiet, verbose, max_requests, raw, version;
-    int progress, no_progress, pass_all;
-    char *cls, *classifier, *files_from, *ip, *from, *helo, *hostname, *user, *deliver;
-    char *user_agent, *bind;
-    char **rcpt, **header, **exclude;
+    int progress, no_progress;
+    char *cls, *classifier, *files_from;
+    char **exclude;
 } o = {.max_requests = 8};
 
 static struct poptOption learn_table[] = {
@@ -47,22 +46,8 @@ static struct poptOption learn_table[] = {
      "Show the progress line even when stderr is not a terminal", NULL},
     {"no-progress", 0, POPT_ARG_NONE, &o.no_progress, 0, "Never show the progress line", NULL},
     {"raw", 0, POPT_ARG_NONE, &o.raw, 0, "Inputs are not mail: send them anyway (Raw: yes)", NULL},
-    {"ip", 'i', POPT_ARG_STRING, &o.ip, 0, "Emulate that the messages came from IP", "IP"},
-    {"from", 'F', POPT_ARG_STRING, &o.from, 0, "SMTP MAIL FROM address", "ADDR"},
-    {"rcpt", 'r', POPT_ARG_ARGV, &o.rcpt, 0, "SMTP RCPT TO address (repeatable)", "ADDR"},
-    {"helo", 0, POPT_ARG_STRING, &o.helo, 0, "SMTP HELO name", "NAME"},
-    {"hostname", 0, POPT_ARG_STRING, &o.hostname, 0, "Resolved hostname of the SMTP client",
-     "NAME"},
-    {"user", 'u', POPT_ARG_STRING, &o.user, 0, "Authenticated user (per-user statistics)", "USER"},
-    {"deliver", 'd', POPT_ARG_STRING, &o.deliver, 0,
-     "Recipient mailbox (Deliver-To, per-user statistics)", "USER"},
-    {"header", 0, POPT_ARG_ARGV, &o.header, 0, "Extra request header NAME:VALUE (repeatable)",
-     "HEADER"},
-    {"user-agent", 'U', POPT_ARG_STRING, &o.user_agent, 0, "User-Agent header (default rspamkit)",
-     "UA"},
-    {"pass-all", 'p', POPT_ARG_NONE, &o.pass_all, 0, "Accepted for rspamc compatibility", NULL},
-    {"bind", 'b', POPT_ARG_STRING, &o.bind, 0, "Accepted for rspamc compatibility, ignored", "IP"},
     {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_msg_table, 0, "Message options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
@@ -221,11 +206,7 @@ int main(int argc, char **argv)
 
     tk_color_init();
     st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
-    size_t n_rcpt = 0, n_hdr = 0, n_excl = 0;
-    while (o.rcpt && o.rcpt[n_rcpt])
-        n_rcpt++;
-    while (o.header && o.header[n_hdr])
-        n_hdr++;
+    size_t n_excl = 0;
     while (o.exclude && o.exclude[n_excl])
         n_excl++;
     /* The user's excludes, then the mail-store files. */
@@ -238,12 +219,8 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n_store; i++)
         excl[n_excl + i] = store_files[i];
 
-    rk_msg_opts mo = {
-        .ip = o.ip, .from = o.from, .helo = o.helo, .hostname = o.hostname, .user = o.user,
-        .deliver_to = o.deliver, .rcpt = (const char *const *)o.rcpt, .n_rcpt = n_rcpt,
-        .user_agent = o.user_agent, .classifier = o.classifier, .raw = o.raw,
-        .pass_all = o.pass_all, .extra = (const char *const *)o.header, .n_extra = n_hdr,
-    };
+    rk_msg_opts mo = {.classifier = o.classifier, .raw = o.raw};
+    tk_msg_fill(&mo);
     int code = 0;
     rk_error err;
     rk_error_clear(&err);

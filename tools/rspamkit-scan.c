@@ -19,26 +19,17 @@
 /* ------------------------------------------------------------ options */
 
 static struct {
-    int pass_all, verbose, json, compact, headers, raw, ucl, max_requests, ext_urls;
+    int verbose, json, compact, headers, raw, ucl, max_requests, ext_urls;
     int mime, empty, compressed, profile, skip_images, skip_attachments;
     int weight, flag, commands, unordered, check, tests, summary, version, progress;
-    char *ip, *user, *deliver, *from, *helo, *hostname, *bind, *key, *exec, *sort;
-    char *dictionary, *user_agent, *classifier, *fuzzy_symbol;
+    char *key, *exec, *sort;
+    char *dictionary, *classifier, *fuzzy_symbol;
     char *queue_id, *log_tag, *settings, *settings_id, *files_from;
-    char **rcpt, **header, **exclude;
+    char **exclude;
 } o = {.max_requests = 8};
 
 static struct poptOption scan_table[] = {
-    {"pass-all", 'p', POPT_ARG_NONE, &o.pass_all, 0, "Pass all filters (Flags: pass_all)", NULL},
     {"verbose", 'v', POPT_ARG_NONE, &o.verbose, 0, "More verbose messages on stderr", NULL},
-    {"ip", 'i', POPT_ARG_STRING, &o.ip, 0, "Emulate that message was received from IP", "IP"},
-    {"user", 'u', POPT_ARG_STRING, &o.user, 0, "Emulate an authenticated user", "USER"},
-    {"deliver", 'd', POPT_ARG_STRING, &o.deliver, 0, "Emulate delivery to the given user", "USER"},
-    {"from", 'F', POPT_ARG_STRING, &o.from, 0, "SMTP MAIL FROM address", "ADDR"},
-    {"rcpt", 'r', POPT_ARG_ARGV, &o.rcpt, 0, "SMTP RCPT TO address (repeatable)", "ADDR"},
-    {"helo", 0, POPT_ARG_STRING, &o.helo, 0, "SMTP HELO name", "NAME"},
-    {"hostname", 0, POPT_ARG_STRING, &o.hostname, 0, "Resolved hostname of the SMTP client", "NAME"},
-    {"bind", 'b', POPT_ARG_STRING, &o.bind, 0, "Accepted for rspamc compatibility, ignored", "IP"},
     {"commands", 0, POPT_ARG_NONE, &o.commands, 0, "List the rspamc command words", NULL},
     {"json", 'j', POPT_ARG_NONE, &o.json, 0, "Pretty JSON output, one value per input", NULL},
     {"compact", 0, POPT_ARG_NONE, &o.compact, 0, "Compact JSON output, one line per input", NULL},
@@ -50,7 +41,6 @@ static struct poptOption scan_table[] = {
     {"exec", 'e', POPT_ARG_STRING, &o.exec, 0,
      "Pipe each message (--mime) or result to CMD; no shell; arguments may follow --", "CMD"},
     {"mime", 'm', POPT_ARG_NONE, &o.mime, 0, "Write the message with X-Spam headers added", NULL},
-    {"header", 0, POPT_ARG_ARGV, &o.header, 0, "Extra request header NAME:VALUE (repeatable)", "HEADER"},
     {"exclude", 0, POPT_ARG_ARGV, &o.exclude, 0, "Skip directory entries matching GLOB (repeatable)", "GLOB"},
     {"sort", 0, POPT_ARG_STRING, &o.sort, 0, "Sort symbols by name, score (add :asc to reverse)", "KEY"},
     {"empty", 'E', POPT_ARG_NONE, &o.empty, 0, "Send an empty request when no inputs are given", NULL},
@@ -58,7 +48,6 @@ static struct poptOption scan_table[] = {
     {"profile", 0, POPT_ARG_NONE, &o.profile, 0, "Profile symbols execution time", NULL},
     {"skip-images", 0, POPT_ARG_NONE, &o.skip_images, 0, "Skip images (fuzzy)", NULL},
     {"skip-attachments", 0, POPT_ARG_NONE, &o.skip_attachments, 0, "Skip attachments (fuzzy)", NULL},
-    {"user-agent", 'U', POPT_ARG_STRING, &o.user_agent, 0, "User-Agent header (default rspamkit)", "UA"},
     {"classifier", 'c', POPT_ARG_STRING, &o.classifier, 0, "Classifier header", "NAME"},
     {"weight", 'w', POPT_ARG_INT, &o.weight, 0, "Weight header", "N"},
     {"flag", 'f', POPT_ARG_INT, &o.flag, 0, "Flag header", "N"},
@@ -72,6 +61,7 @@ static struct poptOption scan_table[] = {
     {"tests", 'y', POPT_ARG_NONE, &o.tests, 0, "Print symbol names only, comma-separated", NULL},
     {"summary", 0, POPT_ARG_NONE, &o.summary, 0, "Print counts per action and a score histogram", NULL},
     {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
+    {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_msg_table, 0, "Message options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, lda_table, 0, "LDA mode (--mime, --exec):", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
@@ -589,23 +579,17 @@ int main(int argc, const char **argv)
         poptFreeContext(pc);
         return TK_EX_SOFTWARE;
     }
-    size_t n_rcpt = 0, n_hdr = 0, n_excl = 0;
-    while (o.rcpt && o.rcpt[n_rcpt])
-        n_rcpt++;
-    while (o.header && o.header[n_hdr])
-        n_hdr++;
+    size_t n_excl = 0;
     while (o.exclude && o.exclude[n_excl])
         n_excl++;
     rk_msg_opts mo = {
-        .ip = o.ip, .from = o.from, .helo = o.helo, .hostname = o.hostname, .user = o.user,
-        .deliver_to = o.deliver, .rcpt = (const char *const *)o.rcpt, .n_rcpt = n_rcpt,
         .queue_id = o.queue_id, .log_tag = o.log_tag, .settings = o.settings,
-        .settings_id = o.settings_id, .user_agent = o.user_agent, .classifier = o.classifier,
+        .settings_id = o.settings_id, .classifier = o.classifier,
         .fuzzy_symbol = o.fuzzy_symbol, .weight = o.weight, .flag = o.flag,
-        .pass_all = o.pass_all, .profile = o.profile, .raw = o.raw, .extended_urls = o.ext_urls,
+        .profile = o.profile, .raw = o.raw, .extended_urls = o.ext_urls,
         .skip_images = o.skip_images, .skip_attachments = o.skip_attachments,
-        .extra = (const char *const *)o.header, .n_extra = n_hdr,
     };
+    tk_msg_fill(&mo);
     rk_error err;
     rk_error_clear(&err);
     if (rk_msg_opts_headers(&mo, &st.base, &err)) {
