@@ -74,8 +74,8 @@ commands() {
     n=0
     while read -r word prog _; do
         n=$((n + 1))
-        w=${word%%:*}; [ "$w" = "$word" ] || w="$w:" # learn_class:NAME
-        re="(^|[^a-z_])$w([^a-z_]|\$)"
+        re="(^|[^a-z_])$word([^a-z_]|\$)"
+        [ "${word%%:*}" = "$word" ] || re="(^|[^a-z_])${word%%:*}:" # learn_class:NAME
         for page in rspamkit "$prog"; do
             mandoc -Tascii "$SRC/man/$page.1" | col -b | grep -qE -- "$re" ||
                 { echo "$word: missing from man/$page.1"; false; }
@@ -104,6 +104,7 @@ commands() {
         *FILE*) set -- "$MSGS/ham.eml" ;;
         *) echo "$word: no sample arguments for '$args'"; false ;;
         esac
+        if [ "$prog" = rspamkit-fuzzy ]; then set -- -f 1 "$@"; fi # a fuzzy list is required
         run rspamkit -h "127.0.0.1:$port" "$word" "$@"
         [ "$status" -eq 69 ] || { echo "rspamkit $word $*: $status: $output"; false; }
         [[ $output == "$prog: "* ]] || { echo "rspamkit $word $*: $output"; false; }
