@@ -364,21 +364,10 @@ static int next_cb(void *ud, rk_request *req, void **token)
                 emit_slot(s);
             continue;
         }
-        for (size_t i = 0; i < st.base.n; i++)
-            rk_headers_add(&j->headers, st.base.v[i].name, st.base.v[i].value);
-        rk_headers_add(&j->headers, "Filename", j->in.label);
-        if (tk_transport_opts.local_file) {
-            /* the library sends File to a local server, the body otherwise */
-            char *lf = tk_local_file(j->in.label, j->in.len);
-            if (lf)
-                rk_headers_add(&j->headers, "File", lf);
-            free(lf);
-        }
-        req->path = "/checkv2";
-        req->method = NULL;
-        req->body = j->in.data;
-        req->body_len = j->in.len;
-        req->headers = &j->headers;
+        /* the library sends File to a local server, the body otherwise */
+        char *lf = tk_transport_opts.local_file ? tk_local_file(j->in.label, j->in.len) : NULL;
+        rk_scan_request(req, &j->headers, &st.base, j->in.label, lf, j->in.data, j->in.len);
+        free(lf);
         *token = j;
         return 1;
     }
@@ -408,29 +397,9 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    rk_error e = *err;
+    rk_error e;
     rk_result r;
-    memset(&r, 0, sizeof r);
-    int ok = e.code == RK_OK;
-    if (ok) {
-        const char *mo = rk_headers_get(&resp->headers, "Message-Offset");
-        size_t off = mo ? strtoul(mo, NULL, 10) : 0;
-        if (rk_result_parse(resp->body, resp->body_len, off,
-                            st.fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &e)) {
-            char tmp[sizeof e.msg];
-            snprintf(tmp, sizeof tmp, "%s", e.msg);
-            snprintf(e.msg, sizeof e.msg, "bad reply from %.200s: %.280s", resp->host ? resp->host : "server",
-                     tmp);
-            ok = 0;
-        }
-    } else if (e.code == RK_ERR_HTTP && resp->body_len) {
-        /* Use the server's {"error": ...} text when there is one. */
-        json_t *jb = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
-        const char *m = json_string_value(json_object_get(jb, "error"));
-        if (m && resp->reason && strcmp(m, resp->reason) != 0)
-            snprintf(e.msg, sizeof e.msg, "HTTP error: %d, %s", resp->status, m);
-        json_decref(jb);
-    }
+    int ok = rk_scan_result(resp, err, st.fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &e) == 0;
     if (ok) {
         st.n_ok++;
         int spam = rk_action_is_spam(r.action) == 1;
