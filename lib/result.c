@@ -695,11 +695,40 @@ RK_API void rk_result_clear(rk_result *r)
     free(r->dkim);
     free(r->milter_add);
     free(r->milter_remove);
+    for (size_t i = 0; i < r->n_message_items; i++)
+        free((char *)r->message_items[i].text);
+    free(r->message_items);
+    free(r->profile_items);
     json_t *kept[] = {r->json, r->messages, r->urls, r->emails, r->thresholds, r->profile};
     for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
         json_decref(kept[i]);
     free(r->strings_);
     memset(r, 0, sizeof *r);
+}
+
+/* The members of a kept object as items: strings copied, other values as
+ * compact JSON (messages), or numbers (profile). */
+static int items(const json_t *obj, int texts, rk_reply_item **out, size_t *n)
+{
+    if (!json_is_object(obj))
+        return 0;
+    if (!(*out = calloc(json_object_size(obj) + 1, sizeof **out)))
+        return -1;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        rk_reply_item *it = &(*out)[(*n)++];
+        it->key = k;
+        if (!texts) {
+            it->number = json_number_value(v);
+            continue;
+        }
+        it->is_string = json_is_string(v);
+        it->text = it->is_string ? strdup(json_string_value(v)) : rk_emit(v, RK_EMIT_COMPACT, NULL);
+        if (!it->text)
+            return -1;
+    }
+    return 0;
 }
 
 RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message_offset,
@@ -755,6 +784,11 @@ RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message
                 rk_result_clear(res);
                 return rk_fail(err, RK_ERR_NOMEM, "out of memory");
             }
+    }
+    if (items(res->messages, 1, &res->message_items, &res->n_message_items) ||
+        items(res->profile, 0, &res->profile_items, &res->n_profile_items)) {
+        rk_result_clear(res);
+        return rk_fail(err, RK_ERR_NOMEM, "out of memory");
     }
     return 0;
 }

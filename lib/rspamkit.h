@@ -215,6 +215,14 @@ typedef struct rk_symbol {
     int has_options;
 } rk_symbol;
 
+/* A member of the reply's "messages" or "profile" object. */
+typedef struct rk_reply_item {
+    const char *key;
+    const char *text;        /* messages: the string, or another value as compact JSON */
+    int is_string;           /* messages: the value was a string */
+    double number;           /* profile: the value (microseconds); 0 if not a number */
+} rk_reply_item;
+
 typedef struct rk_result {
     json_t *json;            /* the whole reply, with RK_RESULT_TREE; else NULL */
     const char *action;      /* NULL when absent */
@@ -237,6 +245,11 @@ typedef struct rk_result {
     size_t n_milter_add;
     struct rk_milter_remove *milter_remove; /* milter.remove_headers, in server order */
     size_t n_milter_remove;
+    rk_reply_item *message_items;           /* "messages", typed, in server order;
+                                               NULL when it is absent or not an object */
+    size_t n_message_items;
+    rk_reply_item *profile_items;           /* "profile", likewise */
+    size_t n_profile_items;
     char *strings_;          /* private: the decoded strings */
 } rk_result;
 

@@ -101,7 +101,8 @@ static struct {
     int first_fail_code;
     int progress;
     /* summary */
-    json_t *actions;  /* action -> count */
+    struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
+    size_t n_actions;
     size_t hist[32];
     double min_score, max_score;
 } st;
@@ -175,7 +176,7 @@ static const char *action_color(const char *a, int *canon)
     return "\033[1m";
 }
 
-static void print_json_inline(FILE *f, const json_t *v, int pretty)
+static void print_inline(FILE *f, const json_t *v, int pretty)
 {
     char *s = rk_emit(v, pretty ? RK_EMIT_JSON : RK_EMIT_COMPACT, NULL);
     if (s) {
@@ -228,37 +229,27 @@ static void render_text(FILE *f, const rk_result *r)
         fprintf(f, "Queue-ID: %s\n", r->queue_id);
     if (r->urls) {
         fputs("Urls: ", f);
-        print_json_inline(f, r->urls, o.ext_urls);
+        print_inline(f, r->urls, o.ext_urls);
         fputc('\n', f);
     }
     if (r->emails) {
         fputs("Emails: ", f);
-        print_json_inline(f, r->emails, o.ext_urls);
+        print_inline(f, r->emails, o.ext_urls);
         fputc('\n', f);
     }
     if (r->error)
         fprintf(f, "Scan error: %s\n", r->error);
-    if (json_is_object(r->messages)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(r->messages, k, v) {
-            if (json_is_string(v)) {
-                fprintf(f, "Message - %s: %s\n", k, json_string_value(v));
-            } else {
-                char *s = rk_emit(v, RK_EMIT_COMPACT, NULL);
-                fprintf(f, "Message - %s: %.60s\n", k, s ? s : "");
-                free(s);
-            }
-        }
+    for (size_t i = 0; i < r->n_message_items; i++) {
+        const rk_reply_item *m = &r->message_items[i];
+        /* a value that is not a string: its JSON, cut as rspamc does */
+        fprintf(f, m->is_string ? "Message - %s: %s\n" : "Message - %s: %.60s\n", m->key, m->text);
     }
     for (size_t i = 0; i < r->n_dkim; i++)
         fprintf(f, "DKIM-Signature: %s\n", r->dkim[i]);
-    if (json_is_object(r->profile)) {
+    if (r->profile_items) {
         fputs("Profile data:\n", f);
-        const char *k;
-        json_t *v;
-        json_object_foreach(r->profile, k, v)
-            fprintf(f, "\t%s: %3g usec\n", k, json_number_value(v));
+        for (size_t i = 0; i < r->n_profile_items; i++)
+            fprintf(f, "\t%s: %3g usec\n", r->profile_items[i].key, r->profile_items[i].number);
     }
 }
 
@@ -378,8 +369,22 @@ static void summary_add(const rk_result *r)
     if (!o.summary)
         return;
     const char *a = r->action ? r->action : "(none)";
-    json_t *c = json_object_get(st.actions, a);
-    json_object_set_new(st.actions, a, json_integer(c ? json_integer_value(c) + 1 : 1));
+    size_t i = 0;
+    while (i < st.n_actions && strcmp(st.actions[i].name, a) != 0)
+        i++;
+    if (i == st.n_actions) {
+        struct action_count *v = realloc(st.actions, (i + 1) * sizeof *v);
+        char *name = strdup(a);
+        if (!v || !name) { /* out of memory: this one is not counted */
+            if (v)
+                st.actions = v;
+            free(name);
+            return;
+        }
+        st.actions = v;
+        st.actions[st.n_actions++] = (struct action_count){name, 0};
+    }
+    st.actions[i].n++;
     double sc = r->score;
     int b = (int)floor(sc) + 8; /* buckets: <-7 .. >=23 */
     if (b < 0)
@@ -456,10 +461,8 @@ static void print_summary(void)
     if (st.progress)
         fputs("\r\033[K", f);
     fprintf(f, "Summary: %zu scanned, %zu failed\n", st.n_ok, st.n_failed);
-    const char *k;
-    json_t *v;
-    json_object_foreach(st.actions, k, v)
-        fprintf(f, "  %-16s %6" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
+    for (size_t i = 0; i < st.n_actions; i++)
+        fprintf(f, "  %-16s %6zu\n", st.actions[i].name, st.actions[i].n);
     size_t max = 0;
     int lo = 32, hi = -1;
     for (int i = 0; i < 32; i++)
@@ -566,11 +569,6 @@ int main(int argc, const char **argv)
 
     tk_color_init();
     st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
-    if (o.summary && !(st.actions = json_object())) {
-        tk_err("out of memory");
-        poptFreeContext(pc);
-        return TK_EX_SOFTWARE;
-    }
     size_t n_rcpt = 0, n_hdr = 0, n_excl = 0;
     while (o.rcpt && o.rcpt[n_rcpt])
         n_rcpt++;
@@ -641,7 +639,9 @@ out:
     for (size_t i = 0; i < st.n_slots; i++)
         emit_slot(&st.slots[i]);
     free(st.slots);
-    json_decref(st.actions);
+    for (size_t i = 0; i < st.n_actions; i++)
+        free(st.actions[i].name);
+    free(st.actions);
     rk_headers_clear(&st.base);
     poptFreeContext(pc);
     return code;
