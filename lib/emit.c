@@ -209,3 +209,32 @@ RK_API char *rk_emit(const json_t *v, rk_emit_format fmt, size_t *len)
         *len = b.len;
     return (char *)b.p;
 }
+
+RK_API char *rk_emit_reply(const json_t *reply, rk_emit_format fmt, const char *filename,
+                           double scan_time, size_t *len)
+{
+    if (!json_is_object(reply))
+        return rk_emit(reply, fmt, len);
+    json_t *copy = json_copy((json_t *)reply);
+    if (!copy)
+        return NULL;
+    if (filename)
+        json_object_set_new(copy, "filename", json_string_nocheck(filename));
+    json_object_set_new(copy, "scan_time", json_real(scan_time));
+    char *s = rk_emit(copy, fmt, len);
+    json_decref(copy);
+    return s;
+}
+
+RK_API char *rk_emit_error(rk_emit_format fmt, const char *filename, const char *msg,
+                           size_t *len)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "filename", json_string_nocheck(filename ? filename : ""));
+    json_object_set_new(o, "error", json_string_nocheck(msg));
+    char *s = rk_emit(o, fmt, len);
+    json_decref(o);
+    return s;
+}

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -211,7 +212,9 @@ static const char *string(reader *r, int keep)
     return out;
 }
 
-static int number(reader *r, double *out)
+/* A number; *is_int (when non-NULL) tells whether it was written as an
+ * integer (no fraction, no exponent: what jansson makes an integer of). */
+static int number_ex(reader *r, double *out, int *is_int)
 {
     ws(r);
     const unsigned char *s = r->p, *p = s, *e = r->end;
@@ -251,7 +254,10 @@ static int number(reader *r, double *out)
     errno = 0;
     double v;
     const char *why = NULL;
-    if (!memchr(tmp, '.', len) && !memchr(tmp, 'e', len) && !memchr(tmp, 'E', len)) {
+    int integer = !memchr(tmp, '.', len) && !memchr(tmp, 'e', len) && !memchr(tmp, 'E', len);
+    if (is_int)
+        *is_int = integer;
+    if (integer) {
         long long ll = strtoll(tmp, NULL, 10);
         if (errno == ERANGE)
             why = "integer too big";
@@ -269,6 +275,8 @@ static int number(reader *r, double *out)
         *out = v;
     return 0;
 }
+
+static int number(reader *r, double *out) { return number_ex(r, out, NULL); }
 
 static int literal(reader *r, const char *word)
 {
@@ -425,10 +433,14 @@ static int string_list(reader *r, strs *s, int *has)
     return skip(r);
 }
 
+#define N_KEPT 5
+
 typedef struct parse {
     rk_result *res;
     size_t cap;        /* of res->symbols */
-    struct { const unsigned char *p; size_t n; } slice[6];
+    size_t cap_add, cap_rm; /* of res->milter_add, res->milter_remove */
+    const char *value; /* "value" of a milter.add_headers object */
+    struct { const unsigned char *p; size_t n; } slice[N_KEPT];
 } parse;
 
 static int symbol_cb(reader *r, const char *key, void *ud)
@@ -472,8 +484,124 @@ static int symbols_cb(reader *r, const char *key, void *ud)
     return object(r, symbol_cb, 1, y);
 }
 
-static const char *const kept_json[6] = {"messages", "urls", "emails", "milter", "thresholds",
-                                         "profile"};
+/* ---- milter {"add_headers": {...}, "remove_headers": {...}} ---- */
+
+static int grow(reader *r, void **v, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *nv = realloc(*v, nc * size);
+    if (!nv)
+        return nomem(r);
+    *v = nv;
+    *cap = nc;
+    return 0;
+}
+
+static int add_push(reader *r, parse *ps, const char *name, const char *value)
+{
+    rk_result *res = ps->res;
+    if (grow(r, (void **)&res->milter_add, res->n_milter_add, &ps->cap_add, sizeof *res->milter_add))
+        return -1;
+    res->milter_add[res->n_milter_add++] = (rk_milter_add){name, value};
+    return 0;
+}
+
+static int add_value_cb(reader *r, const char *key, void *ud)
+{
+    parse *ps = ud;
+    if (strcmp(key, "value") == 0)
+        return str_member(r, &ps->value); /* the last one counts */
+    return skip(r);
+}
+
+/* A string, or an object's "value" string (other values: nothing). */
+static int add_one(reader *r, parse *ps, const char *name)
+{
+    const char *v = NULL;
+    if (peek(r) == '{') {
+        r->p++;
+        ps->value = NULL;
+        if (object(r, add_value_cb, 1, ps))
+            return -1;
+        v = ps->value;
+    } else if (str_member(r, &v)) {
+        return -1;
+    }
+    return v ? add_push(r, ps, name, v) : 0;
+}
+
+typedef struct add_elem {
+    parse *ps;
+    const char *name;
+} add_elem;
+
+static int add_elem_cb(reader *r, const char *key, void *ud)
+{
+    (void)key;
+    add_elem *a = ud;
+    int c = peek(r);
+    if (c != '{' && c != '"')
+        return skip(r);
+    return add_one(r, a->ps, a->name);
+}
+
+static int add_cb(reader *r, const char *name, void *ud)
+{
+    if (peek(r) == '[') {
+        r->p++;
+        add_elem a = {ud, name};
+        return array(r, add_elem_cb, &a);
+    }
+    return add_one(r, ud, name);
+}
+
+static int remove_cb(reader *r, const char *name, void *ud)
+{
+    parse *ps = ud;
+    rk_result *res = ps->res;
+    int c = peek(r), is_int = 0;
+    double v;
+    if (c != '-' && !(c >= '0' && c <= '9'))
+        return skip(r);
+    if (number_ex(r, &v, &is_int))
+        return -1;
+    if (!is_int)
+        return 0;
+    if (grow(r, (void **)&res->milter_remove, res->n_milter_remove, &ps->cap_rm,
+             sizeof *res->milter_remove))
+        return -1;
+    res->milter_remove[res->n_milter_remove++] = (rk_milter_remove){name, (long long)v};
+    return 0;
+}
+
+/* A key given twice: the last value counts, as in jansson. */
+static int milter_cb(reader *r, const char *key, void *ud)
+{
+    parse *ps = ud;
+    int add = strcmp(key, "add_headers") == 0, rm = strcmp(key, "remove_headers") == 0;
+    if (add)
+        ps->res->n_milter_add = 0;
+    if (rm)
+        ps->res->n_milter_remove = 0;
+    if ((add || rm) && peek(r) == '{') {
+        r->p++;
+        return object(r, add ? add_cb : remove_cb, 1, ps);
+    }
+    return skip(r);
+}
+
+static int thresholds_cb(reader *r, const char *key, void *ud)
+{
+    rk_result *res = ((parse *)ud)->res;
+    if (strcmp(key, "reject") == 0)
+        return num_member(r, &res->reject_score, &res->has_reject);
+    return skip(r);
+}
+
+static const char *const kept_json[N_KEPT] = {"messages", "urls", "emails", "thresholds",
+                                              "profile"};
 
 static int top_cb(reader *r, const char *key, void *ud)
 {
@@ -507,6 +635,13 @@ static int top_cb(reader *r, const char *key, void *ud)
     case 'm':
         if (strcmp(key, "message-id") == 0)
             return str_member(r, &res->message_id);
+        if (strcmp(key, "milter") == 0) {
+            res->n_milter_add = res->n_milter_remove = 0;
+            if (peek(r) != '{')
+                return skip(r);
+            r->p++;
+            return object(r, milter_cb, 1, ps);
+        }
         break;
     case 'q':
         if (strcmp(key, "queue-id") == 0)
@@ -527,12 +662,22 @@ static int top_cb(reader *r, const char *key, void *ud)
         }
         break;
     }
-    for (size_t i = 0; i < sizeof kept_json / sizeof *kept_json; i++)
+    for (size_t i = 0; i < N_KEPT; i++)
         if (strcmp(key, kept_json[i]) == 0) {
             ws(r);
             const unsigned char *s = r->p;
-            if (skip(r))
+            if (i == 3) { /* thresholds: also read its reject score */
+                res->has_reject = 0;
+                if (peek(r) == '{') {
+                    r->p++;
+                    if (object(r, thresholds_cb, 1, ps))
+                        return -1;
+                } else if (skip(r)) {
+                    return -1;
+                }
+            } else if (skip(r)) {
                 return -1;
+            }
             ps->slice[i].p = s;
             ps->slice[i].n = (size_t)(r->p - s);
             return 0;
@@ -548,11 +693,42 @@ RK_API void rk_result_clear(rk_result *r)
         free(r->symbols[i].options);
     free(r->symbols);
     free(r->dkim);
-    json_t *kept[] = {r->json, r->messages, r->urls, r->emails, r->milter, r->thresholds, r->profile};
+    free(r->milter_add);
+    free(r->milter_remove);
+    for (size_t i = 0; i < r->n_message_items; i++)
+        free((char *)r->message_items[i].text);
+    free(r->message_items);
+    free(r->profile_items);
+    json_t *kept[] = {r->json, r->messages, r->urls, r->emails, r->thresholds, r->profile};
     for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
         json_decref(kept[i]);
     free(r->strings_);
     memset(r, 0, sizeof *r);
+}
+
+/* The members of a kept object as items: strings copied, other values as
+ * compact JSON (messages), or numbers (profile). */
+static int items(const json_t *obj, int texts, rk_reply_item **out, size_t *n)
+{
+    if (!json_is_object(obj))
+        return 0;
+    if (!(*out = calloc(json_object_size(obj) + 1, sizeof **out)))
+        return -1;
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)obj, k, v) {
+        rk_reply_item *it = &(*out)[(*n)++];
+        it->key = k;
+        if (!texts) {
+            it->number = json_number_value(v);
+            continue;
+        }
+        it->is_string = json_is_string(v);
+        it->text = it->is_string ? strdup(json_string_value(v)) : rk_emit(v, RK_EMIT_COMPACT, NULL);
+        if (!it->text)
+            return -1;
+    }
+    return 0;
 }
 
 RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message_offset,
@@ -591,24 +767,28 @@ RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message
         return rk_fail(err, RK_ERR_PROTOCOL, "cannot parse reply: %s at byte %zu",
                        r.why ? r.why : "invalid JSON", (size_t)(r.p - r.start));
     }
-    json_t **kept[] = {&res->messages, &res->urls, &res->emails, &res->milter, &res->thresholds,
-                       &res->profile};
+    json_t **kept[] = {&res->messages, &res->urls, &res->emails, &res->thresholds, &res->profile};
     if (flags & RK_RESULT_TREE) {
         res->json = json_loadb((const char *)body, jlen, 0, NULL);
         if (!res->json) {
             rk_result_clear(res);
             return rk_fail(err, RK_ERR_NOMEM, "out of memory");
         }
-        for (size_t i = 0; i < 6; i++)
+        for (size_t i = 0; i < N_KEPT; i++)
             *kept[i] = json_incref(json_object_get(res->json, kept_json[i]));
     } else {
-        for (size_t i = 0; i < 6; i++)
+        for (size_t i = 0; i < N_KEPT; i++)
             if (ps.slice[i].p &&
                 !(*kept[i] = json_loadb((const char *)ps.slice[i].p, ps.slice[i].n,
                                         JSON_DECODE_ANY, NULL))) {
                 rk_result_clear(res);
                 return rk_fail(err, RK_ERR_NOMEM, "out of memory");
             }
+    }
+    if (items(res->messages, 1, &res->message_items, &res->n_message_items) ||
+        items(res->profile, 0, &res->profile_items, &res->n_profile_items)) {
+        rk_result_clear(res);
+        return rk_fail(err, RK_ERR_NOMEM, "out of memory");
     }
     return 0;
 }
@@ -626,5 +806,58 @@ RK_API int rk_action_is_spam(const char *a)
     for (size_t i = 0; i < sizeof ham / sizeof *ham; i++)
         if (strcasecmp(a, ham[i]) == 0)
             return 0;
+    return -1;
+}
+
+/* ------------------------------------------------------- the scan exchange */
+
+RK_API int rk_scan_request(rk_request *req, rk_headers *h, const rk_headers *base,
+                           const char *filename, const char *local_file,
+                           const unsigned char *msg, size_t len)
+{
+    int rc = 0;
+    for (size_t i = 0; base && i < base->n; i++)
+        rc |= rk_headers_add(h, base->v[i].name, base->v[i].value);
+    if (filename)
+        rc |= rk_headers_add(h, "Filename", filename);
+    if (local_file)
+        rc |= rk_headers_add(h, "File", local_file);
+    req->path = "/checkv2";
+    req->method = NULL;
+    req->body = msg;
+    req->body_len = len;
+    req->headers = h;
+    return rc ? -1 : 0;
+}
+
+RK_API int rk_scan_result(const rk_response *resp, const rk_error *err, unsigned flags,
+                          rk_result *out, rk_error *why)
+{
+    rk_error local;
+    if (!why)
+        why = &local;
+    memset(out, 0, sizeof *out);
+    if (err->code != RK_OK) {
+        *why = *err;
+        /* The server's {"error": ...} text, when it says more than the status line. */
+        rk_result e;
+        if (err->code == RK_ERR_HTTP && resp && resp->body_len &&
+            rk_result_parse(resp->body, resp->body_len, 0, 0, &e, NULL) == 0) {
+            if (e.error && (!resp->reason || strcmp(e.error, resp->reason) != 0))
+                snprintf(why->msg, sizeof why->msg, "HTTP error: %d, %s", resp->status, e.error);
+            rk_result_clear(&e);
+        }
+        return -1;
+    }
+    const char *mo = rk_headers_get(&resp->headers, "Message-Offset");
+    size_t off = mo ? strtoul(mo, NULL, 10) : 0;
+    rk_error pe;
+    rk_error_clear(&pe);
+    if (rk_result_parse(resp->body, resp->body_len, off, flags, out, &pe) == 0)
+        return 0;
+    *why = pe;
+    why->http_status = resp->status;
+    snprintf(why->msg, sizeof why->msg, "bad reply from %.200s: %.280s",
+             resp->host ? resp->host : "server", pe.msg);
     return -1;
 }

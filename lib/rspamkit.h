@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 #include <jansson.h>
 
 #ifdef __cplusplus
@@ -214,6 +215,14 @@ typedef struct rk_symbol {
     int has_options;
 } rk_symbol;
 
+/* A member of the reply's "messages" or "profile" object. */
+typedef struct rk_reply_item {
+    const char *key;
+    const char *text;        /* messages: the string, or another value as compact JSON */
+    int is_string;           /* messages: the value was a string */
+    double number;           /* profile: the value (microseconds); 0 if not a number */
+} rk_reply_item;
+
 typedef struct rk_result {
     json_t *json;            /* the whole reply, with RK_RESULT_TREE; else NULL */
     const char *action;      /* NULL when absent */
@@ -226,10 +235,21 @@ typedef struct rk_result {
     const char *message_id, *queue_id;
     const char **dkim;       /* DKIM-Signature values (folded by the server) */
     size_t n_dkim;
-    json_t *messages, *urls, *emails, *milter, *thresholds, *profile; /* NULL when absent */
+    json_t *messages, *urls, *emails, *thresholds, *profile; /* NULL when absent */
     const char *error;       /* "error" key of the reply */
     const unsigned char *rewritten; /* new message after Message-Offset */
     size_t rewritten_len;
+    double reject_score;     /* thresholds.reject (Rspamd 3.5+), valid when has_reject */
+    int has_reject;
+    struct rk_milter_add *milter_add;       /* milter.add_headers, in server order */
+    size_t n_milter_add;
+    struct rk_milter_remove *milter_remove; /* milter.remove_headers, in server order */
+    size_t n_milter_remove;
+    rk_reply_item *message_items;           /* "messages", typed, in server order;
+                                               NULL when it is absent or not an object */
+    size_t n_message_items;
+    rk_reply_item *profile_items;           /* "profile", likewise */
+    size_t n_profile_items;
     char *strings_;          /* private: the decoded strings */
 } rk_result;
 
@@ -611,6 +631,169 @@ RK_API int rk_config_load(rk_settings *out, rk_error *err);
  * was read, 0 when it does not exist (and must_exist is 0), -1 on error. A
  * file that sets `password` must not be readable by group or others. */
 RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err);
+
+
+/* ==================================================== message layer (scan) */
+
+/*
+ * What a scan verdict does to a message, for a milter, an MTA plugin or a
+ * delivery agent, and the scan request and reply around it.
+ *
+ * The scan request.  rk_scan_request() fills `req` for one message: POST
+ * /checkv2 with the message as body, the headers of `base` (for example from
+ * rk_msg_opts_headers) copied into `h`, then Filename: `filename` and, when
+ * `local_file` is non-NULL, File: `local_file` (see "Local files" in the
+ * transport section).  `req` borrows `h` and `msg`: both must stay valid
+ * until the request is done; `h` belongs to the caller (rk_headers_clear).
+ *
+ * The reply.  rk_scan_result() reads what rk_client_request() or the done
+ * callback of rk_client_run() returned for such a request: the JSON reply
+ * into `out` (flags as rk_result_parse: RK_RESULT_TREE), and the rewritten
+ * message the server appends after Message-Offset into out->rewritten.  It
+ * returns 0 when `out` holds a result (which may still carry an "error"
+ * key), or -1 with `why` filled: the transport or HTTP error of `err` (for
+ * an HTTP error whose body is {"error": TEXT}, "HTTP error: STATUS, TEXT"),
+ * or "bad reply from HOST: ..." (RK_ERR_PROTOCOL, RK_ERR_NOMEM).  `out`
+ * points into resp->body when it has a rewritten message: keep the body as
+ * long as the result.
+ */
+RK_API int rk_scan_request(rk_request *req, rk_headers *h, const rk_headers *base,
+                           const char *filename, const char *local_file,
+                           const unsigned char *msg, size_t len);
+RK_API int rk_scan_result(const rk_response *resp, const rk_error *err, unsigned flags,
+                          rk_result *out, rk_error *why);
+
+/* The server's milter block, typed: milter.add_headers entries (a string, a
+ * {"value": ...} object, or an array of either; one entry per value) and
+ * milter.remove_headers entries (integers).  Strings belong to the result. */
+typedef struct rk_milter_add {
+    const char *name;
+    const char *value;
+} rk_milter_add;
+
+typedef struct rk_milter_remove {
+    const char *name;
+    long long index;   /* 0: every copy; N > 0: the Nth; -N: the Nth from the end */
+} rk_milter_remove;
+
+/*
+ * The header sets a verdict adds.
+ *
+ * RK_STYLE_RSPAMC (rspamc --mime): X-Spam-Scanner, X-Spam-Scan-Time, X-Spam
+ * (spam only), X-Spam-Action, X-Spam-Score, X-Spam-Level (one star per
+ * point, at most 32), X-Spam-Symbols (one per line).
+ * RK_STYLE_SPAMASSASSIN: X-Spam-Scanner, X-Spam-Flag (spam only),
+ * X-Spam-Status (symbols folded before column 79), X-Spam-Level.
+ * Both then add the server's DKIM-Signature values and milter.add_headers,
+ * the rewritten Subject (when it could not replace one in place) and, with
+ * `result`, X-Spam-Result: the reply in `result_format`, base64 in lines of
+ * 60 characters.  A failed scan (result NULL) adds X-Spam-Scanner,
+ * X-Spam-Scan-Time and X-Spam-Error.
+ *
+ * Unless `keep_existing`, fields the message came with are removed first:
+ * earlier copies of the style's own fields, fields named by
+ * milter.add_headers (except DKIM-Signature, ARC-* and Received), and those
+ * milter.remove_headers names; and a "rewrite subject" verdict replaces the
+ * first Subject in place.  The removals apply to the message as it arrived,
+ * before anything is added, so they never remove an added field (the 3.4
+ * server always sends remove_headers {"X-Spam": 0}: removing after adding
+ * would delete our own X-Spam: yes).
+ *
+ * Values are folded with the message's own line ending (that of the line
+ * before the end of its header block), a value with 8-bit or control bytes
+ * in Subject becomes RFC 2047 encoded words (UTF-8, base64).
+ */
+typedef enum rk_header_style {
+    RK_STYLE_RSPAMC = 0,
+    RK_STYLE_SPAMASSASSIN
+} rk_header_style;
+
+typedef struct rk_message_opts {
+    rk_header_style style;
+    int keep_existing;              /* remove nothing (rspamc's behaviour) */
+    const char *scanner;            /* X-Spam-Scanner value; NULL: "rspamkit VERSION" */
+    double elapsed;                 /* scan time in seconds, for X-Spam-Scan-Time */
+    const char *error;              /* the scan failed (result NULL): X-Spam-Error;
+                                       NULL: "scan failed" */
+    int result;                     /* add X-Spam-Result (the result needs RK_RESULT_TREE) */
+    rk_emit_format result_format;
+} rk_message_opts;
+
+/*
+ * The header edits, in the order to apply them, as a milter applies them:
+ * first every REMOVE (from the last field of the header block to the
+ * first, so that each index stays valid while they are applied in order),
+ * then at most one CHANGE (the Subject), then every ADD, to be appended
+ * after the existing fields.
+ *
+ * index: 1-based among the fields of that name (any case): for a REMOVE in
+ * the message as it is, for the CHANGE among those left after the removals.
+ * value: the text after "Name: ", without the final line ending;
+ * continuation lines are joined with the message's line ending (`eol`)
+ * followed by a blank.
+ */
+typedef enum rk_edit_kind { RK_EDIT_REMOVE, RK_EDIT_CHANGE, RK_EDIT_ADD } rk_edit_kind;
+
+typedef struct rk_edit {
+    rk_edit_kind kind;
+    const char *name;
+    size_t index;                   /* REMOVE, CHANGE; 0 for ADD */
+    const char *value;              /* CHANGE, ADD; NULL for REMOVE */
+} rk_edit;
+
+typedef struct rk_edits {
+    rk_edit *v;
+    size_t n;
+    const char *eol;                /* "\r\n", "\n" or "\r" (static) */
+    char *strings_;                 /* private */
+} rk_edits;
+
+/*
+ * The edits for `msg` (len bytes) given `r` (NULL when the scan failed).
+ * When r carries a rewritten message (r->rewritten), that message is the
+ * one edited, and msg may be NULL.  `out` belongs to the caller
+ * (rk_edits_clear).  Fails only for lack of memory (RK_ERR_NOMEM).
+ */
+RK_API int rk_message_edits(const unsigned char *msg, size_t len, const rk_result *r,
+                            const rk_message_opts *o, rk_edits *out, rk_error *err);
+RK_API void rk_edits_clear(rk_edits *e);
+
+/*
+ * The new message with the edits applied, as a list of slices ready for
+ * writev(2): every byte of the message is kept in order (NULs, CR, LF, mixed
+ * line endings, a leading mbox "From " line, 8-bit data), except the fields
+ * removed; the added fields go where the header block ends (before the empty
+ * line, or at the end of a message that has no body, after a line ending
+ * added when its last line has none).  The body is never copied: slices
+ * point into msg (or r->rewritten), which must stay valid while `out` is
+ * used.  `out` belongs to the caller (rk_rewrite_clear; iov may be changed
+ * by a partial writev).  Fails only for lack of memory (RK_ERR_NOMEM).
+ */
+typedef struct rk_rewrite {
+    struct iovec *iov;
+    size_t n;
+    size_t total;                   /* bytes in all slices */
+    size_t cap_;                    /* private */
+    char *added_, *subject_;        /* private */
+} rk_rewrite;
+
+RK_API int rk_message_rewrite(const unsigned char *msg, size_t len, const rk_result *r,
+                              const rk_message_opts *o, rk_rewrite *out, rk_error *err);
+RK_API void rk_rewrite_clear(rk_rewrite *out);
+
+/*
+ * -j, --compact and --ucl output of a scan, as rspamc prints it: the reply
+ * tree (rk_result.json, needs RK_RESULT_TREE) with "filename" (when
+ * non-NULL) and "scan_time" appended; a failure as {"filename": F,
+ * "error": MSG}.  Malloc'd NUL-terminated strings without a final newline
+ * (*len set when len is non-NULL), or NULL for lack of memory.
+ */
+RK_API char *rk_emit_reply(const json_t *reply, rk_emit_format fmt, const char *filename,
+                           double scan_time, size_t *len);
+RK_API char *rk_emit_error(rk_emit_format fmt, const char *filename, const char *msg,
+                           size_t *len);
+
+/* ============================================== end of the message layer */
 
 #ifdef __cplusplus
 }

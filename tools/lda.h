@@ -1,23 +1,22 @@
 /* LDA mode of rspamkit-scan: --mime and --exec.
  *
- * The message is kept byte for byte, in memory once: the output is a list
- * of slices of the original buffer (or of the server's rewritten message)
- * with the added header lines in between, written with writev(2) to stdout
- * or to the stdin of one delivery command per message.
+ * The message is kept byte for byte, in memory once: the library's message
+ * layer (rk_message_rewrite) gives it as slices of the original buffer (or
+ * of the server's rewritten message) around the added header lines, which
+ * are written with writev(2) to stdout or to the stdin of one delivery
+ * command per message. This file is delivery only: the command, the
+ * in-order queue, the exit-status policy, syslog.
  *
- * The pieces (command splitting, end-of-headers search, header building)
- * are exported for the unit tests in tests/unit/test_lda.c. */
+ * The option pieces (command splitting, sizes) are exported for the unit
+ * tests in tests/unit/test_lda.c. */
 #ifndef TK_LDA_H
 #define TK_LDA_H
 #include <stddef.h>
 #include <stdio.h>
-#include <sys/uio.h>
 #include <popt.h>
 #include "rspamkit.h"
 #include "render.h"
 #include "inputs.h"
-
-typedef enum { LDA_STYLE_RSPAMC, LDA_STYLE_SPAMASSASSIN } lda_style;
 
 /* Renders a scan result for --exec without --mime (what stdout would show,
  * without the "Results for file" line). */
@@ -66,42 +65,7 @@ int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight
 char **lda_split_command(const char *cmd, char *err, size_t errlen);
 void lda_argv_free(char **argv);
 
-/* Where the top-level header block ends. */
-typedef struct lda_eoh {
-    size_t pos;        /* where added headers go: start of the empty line, or len */
-    const char *eol;   /* "\r\n", "\n" or "\r": the message's own line ending there */
-    int found;         /* 1: an empty line ends the headers; 0: headers only */
-    int need_eol;      /* headers only and the last line has no line ending */
-} lda_eoh;
-void lda_find_eoh(const unsigned char *p, size_t len, lda_eoh *out);
-
 /* Parse "10", "500k", "20M", "1g" into bytes; -1 on a bad value. */
 long long lda_parse_size(const char *s);
 
-typedef struct lda_build_opts {
-    lda_style style;
-    int keep_existing;
-    tk_outfmt result_fmt;   /* TK_OUT_TEXT: no X-Spam-Result (else r->json is needed) */
-    const char *scanner;    /* X-Spam-Scanner value */
-} lda_build_opts;
-
-/* An output message: iovecs over the original bytes and owned strings. */
-typedef struct lda_out {
-    struct iovec *iov;
-    size_t n, cap;
-    char **owned;
-    size_t n_owned, cap_owned;
-    size_t total;
-} lda_out;
-
-/*
- * Build the --mime output for `msg`: r is the scan result (NULL when the
- * scan failed, then `error` says why). elapsed is the scan time in seconds.
- * Returns 0 or -1 (out of memory; `out` is then cleared).
- */
-int lda_build(lda_out *out, const unsigned char *msg, size_t len, const rk_result *r,
-              const char *error, double elapsed, const lda_build_opts *o);
-void lda_out_clear(lda_out *out);
-/* Concatenate the output (tests). malloc'd, *len set. */
-unsigned char *lda_out_flatten(const lda_out *out, size_t *len);
 #endif

@@ -21,15 +21,14 @@ void tk_print_time(FILE *f, double t)
     fprintf(f, "%.3g", t);
 }
 
-static rk_emit_format emit_fmt(tk_outfmt fmt)
+rk_emit_format tk_emit_format(tk_outfmt fmt)
 {
     return fmt == TK_OUT_UCL ? RK_EMIT_UCL : fmt == TK_OUT_COMPACT ? RK_EMIT_COMPACT : RK_EMIT_JSON;
 }
 
-static void emit(FILE *f, const json_t *v, tk_outfmt fmt)
+/* A value from the library's emitter, then a newline. */
+static void put_emitted(FILE *f, char *s, size_t len)
 {
-    size_t len;
-    char *s = rk_emit(v, emit_fmt(fmt), &len);
     if (s) {
         fwrite(s, 1, len, f);
         free(s);
@@ -39,25 +38,16 @@ static void emit(FILE *f, const json_t *v, tk_outfmt fmt)
 
 void tk_dump_reply(FILE *f, const json_t *reply, tk_outfmt fmt, const char *filename, double t)
 {
-    if (!json_is_object(reply)) {
-        emit(f, reply, fmt);
-        return;
-    }
-    json_t *copy = json_copy((json_t *)reply);
-    if (filename)
-        json_object_set_new(copy, "filename", json_string_nocheck(filename));
-    json_object_set_new(copy, "scan_time", json_real(t));
-    emit(f, copy, fmt);
-    json_decref(copy);
+    size_t len = 0;
+    char *s = rk_emit_reply(reply, tk_emit_format(fmt), filename, t, &len);
+    put_emitted(f, s, len);
 }
 
 void tk_dump_error(FILE *f, tk_outfmt fmt, const char *filename, const char *msg)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "filename", json_string_nocheck(filename ? filename : ""));
-    json_object_set_new(o, "error", json_string_nocheck(msg));
-    emit(f, o, fmt);
-    json_decref(o);
+    size_t len = 0;
+    char *s = rk_emit_error(tk_emit_format(fmt), filename, msg, &len);
+    put_emitted(f, s, len);
 }
 
 void tk_heading(FILE *f, tk_outfmt fmt, const char *kind, const char *name, double t)

@@ -13,6 +13,9 @@ const char *tk_reset(void);
 /* Decide once: stdout is a terminal and NO_COLOR is unset. */
 void tk_color_init(void);
 
+/* The library's emitter format for -j, --compact, --ucl. */
+rk_emit_format tk_emit_format(tk_outfmt fmt);
+
 /* rspamc's %.3g elapsed-time format. */
 void tk_print_time(FILE *f, double t);
 

@@ -92,7 +92,8 @@ static struct {
     int first_fail_code;
     int progress;
     /* summary */
-    json_t *actions;  /* action -> count */
+    struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
+    size_t n_actions;
     size_t hist[32];
     double min_score, max_score;
 } st;
@@ -166,7 +167,7 @@ static const char *action_color(const char *a, int *canon)
     return "\033[1m";
 }
 
-static void print_json_inline(FILE *f, const json_t *v, int pretty)
+static void print_inline(FILE *f, const json_t *v, int pretty)
 {
     char *s = rk_emit(v, pretty ? RK_EMIT_JSON : RK_EMIT_COMPACT, NULL);
     if (s) {
@@ -219,37 +220,27 @@ static void render_text(FILE *f, const rk_result *r)
         fprintf(f, "Queue-ID: %s\n", r->queue_id);
     if (r->urls) {
         fputs("Urls: ", f);
-        print_json_inline(f, r->urls, o.ext_urls);
+        print_inline(f, r->urls, o.ext_urls);
         fputc('\n', f);
     }
     if (r->emails) {
         fputs("Emails: ", f);
-        print_json_inline(f, r->emails, o.ext_urls);
+        print_inline(f, r->emails, o.ext_urls);
         fputc('\n', f);
     }
     if (r->error)
         fprintf(f, "Scan error: %s\n", r->error);
-    if (json_is_object(r->messages)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(r->messages, k, v) {
-            if (json_is_string(v)) {
-                fprintf(f, "Message - %s: %s\n", k, json_string_value(v));
-            } else {
-                char *s = rk_emit(v, RK_EMIT_COMPACT, NULL);
-                fprintf(f, "Message - %s: %.60s\n", k, s ? s : "");
-                free(s);
-            }
-        }
+    for (size_t i = 0; i < r->n_message_items; i++) {
+        const rk_reply_item *m = &r->message_items[i];
+        /* a value that is not a string: its JSON, cut as rspamc does */
+        fprintf(f, m->is_string ? "Message - %s: %s\n" : "Message - %s: %.60s\n", m->key, m->text);
     }
     for (size_t i = 0; i < r->n_dkim; i++)
         fprintf(f, "DKIM-Signature: %s\n", r->dkim[i]);
-    if (json_is_object(r->profile)) {
+    if (r->profile_items) {
         fputs("Profile data:\n", f);
-        const char *k;
-        json_t *v;
-        json_object_foreach(r->profile, k, v)
-            fprintf(f, "\t%s: %3g usec\n", k, json_number_value(v));
+        for (size_t i = 0; i < r->n_profile_items; i++)
+            fprintf(f, "\t%s: %3g usec\n", r->profile_items[i].key, r->profile_items[i].number);
     }
 }
 
@@ -355,21 +346,10 @@ static int next_cb(void *ud, rk_request *req, void **token)
                 emit_slot(s);
             continue;
         }
-        for (size_t i = 0; i < st.base.n; i++)
-            rk_headers_add(&j->headers, st.base.v[i].name, st.base.v[i].value);
-        rk_headers_add(&j->headers, "Filename", j->in.label);
-        if (tk_transport_opts.local_file) {
-            /* the library sends File to a local server, the body otherwise */
-            char *lf = tk_local_file(j->in.label, j->in.len);
-            if (lf)
-                rk_headers_add(&j->headers, "File", lf);
-            free(lf);
-        }
-        req->path = "/checkv2";
-        req->method = NULL;
-        req->body = j->in.data;
-        req->body_len = j->in.len;
-        req->headers = &j->headers;
+        /* the library sends File to a local server, the body otherwise */
+        char *lf = tk_transport_opts.local_file ? tk_local_file(j->in.label, j->in.len) : NULL;
+        rk_scan_request(req, &j->headers, &st.base, j->in.label, lf, j->in.data, j->in.len);
+        free(lf);
         *token = j;
         return 1;
     }
@@ -380,8 +360,22 @@ static void summary_add(const rk_result *r)
     if (!o.summary)
         return;
     const char *a = r->action ? r->action : "(none)";
-    json_t *c = json_object_get(st.actions, a);
-    json_object_set_new(st.actions, a, json_integer(c ? json_integer_value(c) + 1 : 1));
+    size_t i = 0;
+    while (i < st.n_actions && strcmp(st.actions[i].name, a) != 0)
+        i++;
+    if (i == st.n_actions) {
+        struct action_count *v = realloc(st.actions, (i + 1) * sizeof *v);
+        char *name = strdup(a);
+        if (!v || !name) { /* out of memory: this one is not counted */
+            if (v)
+                st.actions = v;
+            free(name);
+            return;
+        }
+        st.actions = v;
+        st.actions[st.n_actions++] = (struct action_count){name, 0};
+    }
+    st.actions[i].n++;
     double sc = r->score;
     int b = (int)floor(sc) + 8; /* buckets: <-7 .. >=23 */
     if (b < 0)
@@ -399,29 +393,9 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    rk_error e = *err;
+    rk_error e;
     rk_result r;
-    memset(&r, 0, sizeof r);
-    int ok = e.code == RK_OK;
-    if (ok) {
-        const char *mo = rk_headers_get(&resp->headers, "Message-Offset");
-        size_t off = mo ? strtoul(mo, NULL, 10) : 0;
-        if (rk_result_parse(resp->body, resp->body_len, off,
-                            st.fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &e)) {
-            char tmp[sizeof e.msg];
-            snprintf(tmp, sizeof tmp, "%s", e.msg);
-            snprintf(e.msg, sizeof e.msg, "bad reply from %.200s: %.280s", resp->host ? resp->host : "server",
-                     tmp);
-            ok = 0;
-        }
-    } else if (e.code == RK_ERR_HTTP && resp->body_len) {
-        /* Use the server's {"error": ...} text when there is one. */
-        json_t *jb = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
-        const char *m = json_string_value(json_object_get(jb, "error"));
-        if (m && resp->reason && strcmp(m, resp->reason) != 0)
-            snprintf(e.msg, sizeof e.msg, "HTTP error: %d, %s", resp->status, m);
-        json_decref(jb);
-    }
+    int ok = rk_scan_result(resp, err, st.fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &e) == 0;
     if (ok) {
         st.n_ok++;
         int spam = rk_action_is_spam(r.action) == 1;
@@ -478,10 +452,8 @@ static void print_summary(void)
     if (st.progress)
         fputs("\r\033[K", f);
     fprintf(f, "Summary: %zu scanned, %zu failed\n", st.n_ok, st.n_failed);
-    const char *k;
-    json_t *v;
-    json_object_foreach(st.actions, k, v)
-        fprintf(f, "  %-16s %6" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
+    for (size_t i = 0; i < st.n_actions; i++)
+        fprintf(f, "  %-16s %6zu\n", st.actions[i].name, st.actions[i].n);
     size_t max = 0;
     int lo = 32, hi = -1;
     for (int i = 0; i < 32; i++)
@@ -574,11 +546,6 @@ int main(int argc, const char **argv)
 
     tk_color_init();
     st.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
-    if (o.summary && !(st.actions = json_object())) {
-        tk_err("out of memory");
-        poptFreeContext(pc);
-        return TK_EX_SOFTWARE;
-    }
     size_t n_excl = 0;
     while (o.exclude && o.exclude[n_excl])
         n_excl++;
@@ -643,7 +610,9 @@ out:
     for (size_t i = 0; i < st.n_slots; i++)
         emit_slot(&st.slots[i]);
     free(st.slots);
-    json_decref(st.actions);
+    for (size_t i = 0; i < st.n_actions; i++)
+        free(st.actions[i].name);
+    free(st.actions);
     rk_headers_clear(&st.base);
     poptFreeContext(pc);
     return code;

@@ -117,7 +117,10 @@ static void test_result(void)
     ok(r.symbols[3].has_options && r.symbols[3].n_options == 0, "empty options array kept");
     ok(r.n_dkim == 2, "dkim-signature array");
     is_str(r.queue_id, "QID123", "queue-id");
-    ok(json_is_object(r.milter), "milter block");
+    ok(r.n_milter_add == 1 && !strcmp(r.milter_add[0].name, "X-Added") &&
+           !strcmp(r.milter_add[0].value, "yes") && r.n_milter_remove == 1 &&
+           !strcmp(r.milter_remove[0].name, "X-Spam") && r.milter_remove[0].index == 0,
+       "milter block, typed");
     ok(r.rewritten_len == 15 && memcmp(r.rewritten, "From: a@b\n\nnew\n", 15) == 0,
        "rewritten message behind Message-Offset");
     rk_result_clear(&r);
@@ -184,7 +187,7 @@ static void test_result_strict(void)
        "options: strings only, NULL-terminated");
     ok(!r.symbols[1].has_options && !r.symbols[1].options, "options that are not an array");
     ok(r.n_dkim == 1 && strcmp(r.dkim[0], "v=1; only") == 0, "dkim-signature as one string");
-    ok(r.is_skipped && json_is_array(r.urls) && json_is_object(r.profile) && !r.milter,
+    ok(r.is_skipped && json_is_array(r.urls) && json_is_object(r.profile) && !r.n_milter_add,
        "is_skipped, and the JSON sub-objects");
     rk_result_clear(&r);
     ok(rk_result_parse((const unsigned char *)f2, strlen(f2), 0, RK_RESULT_TREE, &r, &err) == 0 &&
