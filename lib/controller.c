@@ -124,6 +124,18 @@ static rk_ctl_doc *doc_new(json_t *v)
     return d;
 }
 
+RK_API int rk_ctl_doc_parse(const void *body, size_t len, rk_ctl_doc **out, rk_error *err)
+{
+    json_error_t je;
+    json_t *v = parse_body(body, len, &je);
+    *out = NULL;
+    if (!v)
+        return rk_fail(err, RK_ERR_PROTOCOL, "%s", len ? je.text : "empty body");
+    if (!(*out = doc_new(v)))
+        return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
 RK_API void rk_ctl_doc_free(rk_ctl_doc *d)
 {
     if (d) {
@@ -403,15 +415,13 @@ static int request(rk_client *c, const char *path, const char *body, rk_response
         }
         return -1;
     }
-    json_error_t je;
-    json_t *v = parse_body(resp->body, resp->body_len, &je);
-    if (!v)
-        return rk_fail(err, RK_ERR_PROTOCOL, "bad reply from %s: %s",
-                       resp->host ? resp->host : "the server",
-                       resp->body_len ? je.text : "empty body");
-    if (!(*out = doc_new(v)))
-        return rk_fail(err, RK_ERR_NOMEM, "out of memory");
-    return 0;
+    rk_error why;
+    if (rk_ctl_doc_parse(resp->body, resp->body_len, out, &why) == 0)
+        return 0;
+    if (why.code != RK_ERR_PROTOCOL)
+        return rk_fail(err, why.code, "%s", why.msg);
+    return rk_fail(err, RK_ERR_PROTOCOL, "bad reply from %s: %s",
+                   resp->host ? resp->host : "the server", why.msg);
 }
 
 static int check_shape(const rk_ctl_doc *d, int array, const rk_response *resp, rk_error *err)

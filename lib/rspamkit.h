@@ -437,6 +437,9 @@ RK_API int rk_fuzzy_hash_valid(const char *s);
  * freed with rk_ctl_doc_free (NULL is fine).
  */
 typedef struct rk_ctl_doc rk_ctl_doc;
+/* Parse a reply body got some other way; RK_ERR_PROTOCOL when it is not a
+ * JSON object or array.  *out belongs to the caller. */
+RK_API int rk_ctl_doc_parse(const void *body, size_t len, rk_ctl_doc **out, rk_error *err);
 RK_API void rk_ctl_doc_free(rk_ctl_doc *d);
 
 /*
