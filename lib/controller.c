@@ -679,15 +679,26 @@ static double action_score(const rk_action_score *a, size_t n, const char *canon
     return NAN;
 }
 
-RK_API char *rk_saveactions_body(const rk_action_score *actions, size_t n, const char *action,
-                                 double score, rk_error *err)
+/* The /saveactions slot of `action`, or -1. */
+static int save_slot(const char *action)
 {
     const char *canon;
-    int slot = -1;
     if (rk_action_name_canon(action, &canon) == 0)
         for (int i = 0; i < 4; i++)
             if (strcmp(canon, save_slots[i]) == 0)
-                slot = i;
+                return i;
+    return -1;
+}
+
+RK_API int rk_ctl_action_settable(const char *name)
+{
+    return save_slot(name) >= 0;
+}
+
+RK_API char *rk_saveactions_body(const rk_action_score *actions, size_t n, const char *action,
+                                 double score, rk_error *err)
+{
+    int slot = save_slot(action);
     if (slot < 0) {
         rk_fail(err, RK_ERR_USAGE,
                 "cannot set action '%s': the controller's /saveactions takes only reject, "

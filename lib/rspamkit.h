@@ -421,8 +421,8 @@ typedef struct rk_ctl_args {
     size_t n_hashes;
 } rk_ctl_args;
 
-/* Append the headers of `a` that `op` takes.  RK_ERR_USAGE when
- * RK_LEARN_CLASS has no class or a hash is not one (rk_fuzzy_hash_valid). */
+/* Append the headers of `a` that `op` takes (Class, then Hash, then
+ * Filename).  RK_ERR_USAGE when a hash is not one (rk_fuzzy_hash_valid). */
 RK_API int rk_ctl_headers(rk_ctl_op op, const rk_ctl_args *a, rk_headers *h, rk_error *err);
 
 /* A fuzzy hash as the controller prints and takes it: 128 hex digits. */
@@ -602,6 +602,9 @@ RK_API int rk_ctl_actions(const rk_ctl_doc *d, rk_action_score **out, size_t *n,
  * Returns 0 and sets *canon to a static string, or -1 if unknown.
  */
 RK_API int rk_action_name_canon(const char *name, const char **canon);
+/* 1 if Rspamd 3.4's controller can set the score of action `name` (reject,
+ * rewrite subject, add header, greylist, in any spelling), else 0. */
+RK_API int rk_ctl_action_settable(const char *name);
 
 /*
  * Change a symbol's weight (rk_ctl_set_symbol) or an action's score

@@ -460,16 +460,11 @@ int main(int argc, char **argv)
                            "in its dynamic configuration but never applies it: use a high "
                            "score instead)",
                            rest[2]);
-    if (cmd == C_ADD_ACTION) {
-        const char *canon;
-        if (rk_action_name_canon(rest[1], &canon) || strcmp(canon, "soft reject") == 0 ||
-            strcmp(canon, "no action") == 0 || strcmp(canon, "discard") == 0 ||
-            strcmp(canon, "quarantine") == 0)
-            return tk_usage_error(pc,
-                               "cannot set action '%s': Rspamd 3.4's controller (/saveactions) "
-                               "sets only reject, rewrite_subject, add_header and greylist",
-                               rest[1]);
-    }
+    if (cmd == C_ADD_ACTION && !rk_ctl_action_settable(rest[1]))
+        return tk_usage_error(pc,
+                           "cannot set action '%s': Rspamd 3.4's controller "
+                           "sets only reject, rewrite_subject, add_header and greylist",
+                           rest[1]);
     if (tk_transport_opts.local_file)
         return tk_usage_error(pc, "%s", "--local-file: these commands send no message");
     if (cmd == C_COUNTERS && parse_sort(o.sort))

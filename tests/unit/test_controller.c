@@ -339,6 +339,9 @@ static void test_settings(void)
     ok(rk_action_name_canon("rewrite-subject", &c) == 0 && strcmp(c, "rewrite subject") == 0,
        "action names: hyphens");
     ok(rk_action_name_canon("bogus", &c) == -1, "unknown action");
+    ok(rk_ctl_action_settable("Rewrite_Subject") && rk_ctl_action_settable("greylist") &&
+           !rk_ctl_action_settable("soft reject") && !rk_ctl_action_settable("no_action") &&
+           !rk_ctl_action_settable("bogus"), "the four actions 3.4 can set");
     const rk_action_score actions[] = {{"greylist", 4.0}, {"add header", 6.0}, {"reject", 15.0},
                                        {"soft reject", NAN}, {"rewrite subject", NAN}};
     size_t na = sizeof actions / sizeof *actions;
