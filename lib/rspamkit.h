@@ -405,12 +405,75 @@ RK_API void rk_secret_wipe(void *p, size_t len);
 /* 1 when this build can compress (libzstd), else 0. */
 RK_API int rk_have_zstd(void);
 
-/* ---- controller (learn, fuzzy, stat) ---- */
+/* ---- controller: learn, fuzzy, stat, counters, uptime, settings ---- */
 
 /*
- * What the controller made of a learn (/learnspam, /learnham, /learnclass)
- * or fuzzy (/fuzzyadd, /fuzzydel, /fuzzydelhash) request.  Rspamd reports
- * these through the status and an {"error": ...} body that differ between
+ * The controller (RK_CONTROLLER_PORT) is spoken to through these calls: the
+ * paths, request headers and reply shapes are the library's business.
+ *
+ * A learn or fuzzy operation on one message is an rk_ctl_op.  The caller
+ * builds its request with rk_ctl_request() (path and method) and
+ * rk_ctl_headers() (Class, Hash, Filename), sends it with rk_client_request()
+ * or rk_client_run(), and reads the answer with rk_ctl_classify().
+ */
+typedef enum rk_ctl_op {
+    RK_LEARN_SPAM,      /* /learnspam */
+    RK_LEARN_HAM,       /* /learnham */
+    RK_LEARN_CLASS,     /* /learnclass with Class: NAME (Rspamd 4.0 and later) */
+    RK_FUZZY_ADD,       /* /fuzzyadd (Flag or Symbol, Weight) */
+    RK_FUZZY_DEL,       /* /fuzzydel */
+    RK_FUZZY_DELHASH    /* /fuzzydelhash with one Hash header per hash, no body */
+} rk_ctl_op;
+
+typedef enum rk_ctl_kind { RK_CTL_LEARN, RK_CTL_FUZZY } rk_ctl_kind;
+
+/* RK_CTL_LEARN for the learn operations, RK_CTL_FUZZY for the others. */
+RK_API rk_ctl_kind rk_ctl_op_kind(rk_ctl_op op);
+
+/* Set req->path and req->method for `op` (body and headers are left alone). */
+RK_API void rk_ctl_request(rk_ctl_op op, rk_request *req);
+
+/* What rk_ctl_headers() adds; every field may be NULL/0. */
+typedef struct rk_ctl_args {
+    const char *cls;                  /* RK_LEARN_CLASS: the class (Class) */
+    const char *filename;             /* the input's name (Filename) */
+    const char *const *hashes;        /* RK_FUZZY_DELHASH: hashes (Hash, one each) */
+    size_t n_hashes;
+} rk_ctl_args;
+
+/* Append the headers of `a` that `op` takes (Class, then Hash, then
+ * Filename).  RK_ERR_USAGE when a hash is not one (rk_fuzzy_hash_valid). */
+RK_API int rk_ctl_headers(rk_ctl_op op, const rk_ctl_args *a, rk_headers *h, rk_error *err);
+
+/* A fuzzy hash as the controller prints and takes it: 128 hex digits. */
+#define RK_FUZZY_HASH_HEX 128
+/* 1 if `s` is a fuzzy hash (either case), else 0. */
+RK_API int rk_fuzzy_hash_valid(const char *s);
+
+/*
+ * A controller reply body (a JSON document), parsed.  Rspamd can put `nan`
+ * and `inf` where a number belongs (stat's scan_times); they are read as
+ * null, so that what is emitted from here is always valid JSON.  Opaque;
+ * freed with rk_ctl_doc_free (NULL is fine).
+ */
+typedef struct rk_ctl_doc rk_ctl_doc;
+/* Parse a reply body got some other way; RK_ERR_PROTOCOL when it is not a
+ * JSON object or array.  *out belongs to the caller. */
+RK_API int rk_ctl_doc_parse(const void *body, size_t len, rk_ctl_doc **out, rk_error *err);
+RK_API void rk_ctl_doc_free(rk_ctl_doc *d);
+
+/*
+ * `d` as rspamc prints a controller reply, ending with a newline: in JSON
+ * (RK_EMIT_JSON, RK_EMIT_COMPACT) or UCL, with "filename" (when non-NULL) and
+ * "scan_time" (`t`, seconds) appended to a top-level object.  Returns a
+ * malloc'd NUL-terminated string (caller frees) or NULL on ENOMEM.
+ */
+RK_API char *rk_ctl_doc_emit(const rk_ctl_doc *d, rk_emit_format fmt, const char *filename,
+                             double t, size_t *len);
+
+/*
+ * What the controller made of a learn or fuzzy request.  Rspamd reports this
+ * through the status and an {"error": ...} body that differ between
  * versions; rk_ctl_classify() reads both:
  *
  *   DONE     200 {"success":true}: learned; fuzzy hashes added or deleted.
@@ -420,10 +483,10 @@ RK_API int rk_have_zstd(void);
  *            denied", "contains less tokens than required" (204 on 3.4, 4xx
  *            on some versions), any other 2xx with an error; fuzzy: "No
  *            content to generate fuzzy", or a success with no hashes.
- *   FAILED   no reply, 401/403, other 4xx/5xx, a reply that is not JSON.
+ *   FAILED   no reply, 401/403, other 4xx/5xx, a reply that is not JSON;
+ *            for RK_LEARN_CLASS, a 404 "Not found" says that the server has
+ *            no /learnclass (before Rspamd 4.0).
  */
-typedef enum rk_ctl_kind { RK_CTL_LEARN, RK_CTL_FUZZY } rk_ctl_kind;
-
 typedef enum rk_ctl_outcome {
     RK_CTL_DONE = 0,
     RK_CTL_ALREADY,
@@ -431,47 +494,188 @@ typedef enum rk_ctl_outcome {
     RK_CTL_FAILED
 } rk_ctl_outcome;
 
+typedef struct rk_ctl_reply {
+    rk_ctl_outcome outcome;
+    rk_error why;          /* the server's message for ALREADY and SKIPPED (code
+                              RK_OK), the error for FAILED, "" for DONE;
+                              why.http_status is the reply status or 0 */
+    double elapsed;        /* seconds the request took, 0 without a reply */
+    const char **hashes;   /* fuzzy: the reply's "hashes" (the strings of it) */
+    size_t n_hashes;
+    rk_ctl_doc *doc;       /* the body when it is a JSON object, else NULL */
+} rk_ctl_reply;
+
 /*
  * Classify `resp` and `err` as rk_client_request() or the done callback of
- * rk_client_run() returned them (resp may be NULL).  `why` (may be NULL)
- * gets the explanation: the server's message for ALREADY and SKIPPED (code
- * RK_OK), the error for FAILED (code says which kind), an empty message for
- * DONE; why->http_status is the reply status or 0.  When `reply` is non-NULL
- * it receives the parsed JSON object of the body, or NULL; the caller owns
- * it (json_decref).
+ * rk_client_run() returned them (resp may be NULL) into `out`, which the
+ * caller releases with rk_ctl_reply_clear (everything in it belongs to it).
+ * Returns out->outcome.  rk_ctl_reply_fail() fills `out` for a request that
+ * was never sent (an unreadable input): FAILED with `why`.
  */
-RK_API rk_ctl_outcome rk_ctl_classify(rk_ctl_kind kind, const rk_response *resp,
-                                      const rk_error *err, json_t **reply, rk_error *why);
+RK_API rk_ctl_outcome rk_ctl_classify(rk_ctl_op op, const rk_response *resp,
+                                      const rk_error *err, rk_ctl_reply *out);
+RK_API void rk_ctl_reply_fail(rk_ctl_reply *out, const rk_error *why);
+RK_API void rk_ctl_reply_clear(rk_ctl_reply *r);
 /* "learned"/"done", "already learned", "skipped", "failed". */
 RK_API const char *rk_ctl_outcome_name(rk_ctl_kind kind, rk_ctl_outcome o);
+
+/*
+ * One compact JSON object for a reply, as rspamkit-learn and rspamkit-fuzzy
+ * print with --json, keys in this order: "filename" (when non-NULL),
+ * "outcome" (the word given), "class" (when non-NULL), "status" (HTTP status
+ * or null), "hashes" (when with_hashes), "message" (unless DONE), "time".
+ * No newline.  Returns a malloc'd string (caller frees) or NULL on ENOMEM.
+ */
+RK_API char *rk_ctl_reply_json(const rk_ctl_reply *r, const char *filename, const char *outcome,
+                               const char *cls, int with_hashes);
+
+/*
+ * Commands without a message.  rk_ctl_query() sends one and checks the shape
+ * of the reply (an object, or an array for COUNTERS, ACTIONS and SYMBOLS:
+ * else RK_ERR_PROTOCOL).  `resp` (its headers, elapsed) is filled whenever a
+ * reply came (rk_response_clear); *out is the body, owned by the caller.
+ * An {"error": ...} body of a non-2xx reply is quoted in the error.
+ */
+typedef enum rk_ctl_query {
+    RK_CTL_STAT,        /* /stat */
+    RK_CTL_STAT_RESET,  /* /statreset: the statistics, then zeroed */
+    RK_CTL_COUNTERS,    /* /counters */
+    RK_CTL_UPTIME,      /* /auth: version and uptime */
+    RK_CTL_ACTIONS,     /* /actions */
+    RK_CTL_SYMBOLS      /* /symbols */
+} rk_ctl_query;
+
+RK_API int rk_ctl_query_run(rk_client *c, rk_ctl_query q, rk_response *resp, rk_ctl_doc **out,
+                            rk_error *err);
+
+/*
+ * Typed views of a reply.  Strings point into the document and live as long
+ * as it does; the arrays belong to the struct (the matching _clear).  Numbers
+ * missing from the reply read as 0; integers given as reals are truncated.
+ */
+typedef struct rk_ctl_count {
+    const char *name;
+    int64_t count;
+} rk_ctl_count;
+
+typedef struct rk_statfile {
+    const char *symbol, *type;   /* "" when absent */
+    const char *label;           /* NULL when absent */
+    int64_t revision, used, total, size, users, languages;
+} rk_statfile;
+
+typedef struct rk_stat {
+    int64_t scanned, learned, spam_count, ham_count, connections, control_connections;
+    rk_ctl_count *actions;       /* messages per action, in reply order */
+    size_t n_actions;
+    double *scan_times;          /* the numbers of scan_times (nan and null left out) */
+    size_t n_scan_times;
+    int has_scan_times;          /* scan_times is an array */
+    int64_t pools_allocated, pools_freed, bytes_allocated, chunks_allocated,
+            shared_chunks_allocated, chunks_freed, chunks_oversized;
+    rk_ctl_count *fuzzy_hashes;  /* hashes per fuzzy storage */
+    size_t n_fuzzy_hashes;
+    int has_fuzzy_hashes;
+    int64_t *fuzzy_checked, *fuzzy_found;
+    size_t n_fuzzy_checked, n_fuzzy_found;
+    int has_fuzzy_checked, has_fuzzy_found;
+    rk_statfile *statfiles;
+    size_t n_statfiles;
+    int64_t total_learns;
+} rk_stat;
+
+/* A STAT or STAT_RESET reply. */
+RK_API int rk_ctl_stat(const rk_ctl_doc *d, rk_stat *out, rk_error *err);
+RK_API void rk_stat_clear(rk_stat *s);
+
+typedef struct rk_counter {
+    const char *symbol;          /* NULL when absent */
+    double weight, frequency, frequency_stddev, time;
+    int64_t hits;
+    int complete;                /* symbol, weight, frequency and hits are all there */
+} rk_counter;
+
+/* A COUNTERS reply: *out is a malloc'd array of *n (caller frees). */
+RK_API int rk_ctl_counters(const rk_ctl_doc *d, rk_counter **out, size_t *n, rk_error *err);
+
+typedef struct rk_uptime {
+    const char *version;         /* NULL when absent, "" when not a string */
+    int64_t uptime;              /* seconds, valid when has_uptime */
+    int has_uptime;
+} rk_uptime;
+
+/* An UPTIME reply. */
+RK_API int rk_ctl_uptime(const rk_ctl_doc *d, rk_uptime *out, rk_error *err);
+
+typedef struct rk_action_score {
+    const char *name;            /* as the server spells it */
+    double score;                /* NAN when the action is disabled */
+} rk_action_score;
+
+/* An ACTIONS reply (entries without a name left out): *out is a malloc'd
+ * array of *n (caller frees). */
+RK_API int rk_ctl_actions(const rk_ctl_doc *d, rk_action_score **out, size_t *n,
+                          rk_error *err);
 
 /*
  * Canonical name of an action ("add_header", "Add-Header" -> "add header").
  * Returns 0 and sets *canon to a static string, or -1 if unknown.
  */
 RK_API int rk_action_name_canon(const char *name, const char **canon);
+/* 1 if Rspamd 3.4's controller can set the score of action `name` (reject,
+ * rewrite subject, add header, greylist, in any spelling), else 0. */
+RK_API int rk_ctl_action_settable(const char *name);
 
 /*
- * Request bodies for the controller's settings endpoints (Rspamd 3.4):
+ * Change a symbol's weight (rk_ctl_set_symbol) or an action's score
+ * (rk_ctl_set_action), as the controller of Rspamd 3.4 allows it:
+ *
+ *  1. read the current value (/symbols, /actions); an unknown symbol is
+ *     RK_ERR_USAGE;
+ *  2. when it differs, POST the change (/savesymbols, /saveactions);
+ *  3. read it back until the controller reports it (it applies its dynamic
+ *     configuration when it rereads the file, normally at once; up to 1 s):
+ *     still the old value is RK_ERR_PROTOCOL.
+ *
+ * `out` gets the canonical name, the value before and whether anything was
+ * sent; `resp` the reply to the POST (empty when unchanged; the caller clears
+ * it, also after a failure); *reply its body, or {"success":true,"note":
+ * "unchanged"} when nothing was sent (caller frees; NULL after a failure).
+ * The server writes the change to its dynamic configuration file
+ * (options.dynamic_conf), so it survives a restart.
+ */
+typedef struct rk_ctl_change {
+    const char *name;            /* the symbol, or the canonical action name */
+    double before;               /* NAN when the action was disabled */
+    int unchanged;               /* it had that value already: nothing was sent */
+} rk_ctl_change;
+
+RK_API int rk_ctl_set_symbol(rk_client *c, const char *symbol, double weight,
+                             rk_ctl_change *out, rk_response *resp, rk_ctl_doc **reply,
+                             rk_error *err);
+RK_API int rk_ctl_set_action(rk_client *c, const char *action, double score,
+                             rk_ctl_change *out, rk_response *resp, rk_ctl_doc **reply,
+                             rk_error *err);
+
+/*
+ * The request bodies of the two settings endpoints (Rspamd 3.4):
  *
  * rk_saveactions_body: POST /saveactions takes a JSON array of exactly four
  * scores, [reject, rewrite subject, add header, greylist], and replaces all
- * four at once.  Given the reply of GET /actions, this returns that array
- * with `action` set to `score` and the others unchanged (a disabled one as
- * null).  NAN sends null for `action` too, but 3.4 only stores a null score:
- * it never applies it ("action ... has no threshold being set"), so an
- * action cannot be disabled this way.  Other actions (soft reject, no
- * action, ...) cannot be set: RK_ERR_USAGE.
+ * four at once.  Given the current actions (rk_ctl_actions), this returns
+ * that array with `action` set to `score` and the others unchanged (a
+ * disabled one as null).  NAN sends null for `action` too, but 3.4 only
+ * stores a null score: it never applies it ("action ... has no threshold
+ * being set"), so an action cannot be disabled this way.  Other actions (soft
+ * reject, no action, ...) cannot be set: RK_ERR_USAGE.
  *
  * rk_savesymbols_body: POST /savesymbols takes [{"name": S, "value": W}];
  * an unknown symbol gets "404 No symbols to save".
  *
  * Both return a malloc'd NUL-terminated string (caller frees), or NULL with err.
- * The server writes the change to its dynamic configuration file
- * (options.dynamic_conf), so it survives a restart.
  */
-RK_API char *rk_saveactions_body(const json_t *actions, const char *action, double score,
-                                 rk_error *err);
+RK_API char *rk_saveactions_body(const rk_action_score *actions, size_t n, const char *action,
+                                 double score, rk_error *err);
 RK_API char *rk_savesymbols_body(const char *symbol, double weight, rk_error *err);
 
 /* ---- UCL and configuration (rspamkit-configdump) ---- */

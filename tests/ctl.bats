@@ -281,3 +281,17 @@ $d
     [ "$status" -eq 76 ]
     [[ $output == *"not a JSON object"* ]]
 }
+
+@test "stat with nan and inf in scan_times: -j and --compact are valid JSON (null), text averages the numbers" {
+    fake '{"version":"3.4","scanned":2,"scan_times":[0.5,nan,-nan,inf,1],"actions":{"reject":1},"note":"nan"}'
+    for f in -j --compact; do
+        run rspamkit-ctl -h "$FAKE" $f stat
+        [ "$status" -eq 0 ]
+        jq -e '.scan_times == [0.5,null,null,null,1] and .note == "nan"' <<<"$output"
+    done
+    # rspamc 3.4 passes the nan on: its JSON does not parse
+    ! rspamc -h "$FAKE" --compact stat | jq . >/dev/null 2>&1
+    run rspamkit-ctl -h "$FAKE" stat
+    [ "$status" -eq 0 ]
+    grep -qx 'Average scan time: 0.750 sec' <<<"$output"
+}

@@ -2,6 +2,7 @@
 #include "common.h"
 #include "commands.h"
 #include "inputs.h"
+#include "render.h"
 #include "secret.h"
 #include "transport_opts.h"
 
@@ -512,7 +513,7 @@ static void bulk_flush(tk_bulk *b)
         fflush(stdout);
     }
     char counts[200];
-    if (b->kind == RK_CTL_LEARN)
+    if (rk_ctl_op_kind(b->op) == RK_CTL_LEARN)
         snprintf(counts, sizeof counts, "%zu learned, %zu already, %zu skipped, %zu failed",
                  b->count[RK_CTL_DONE], b->count[RK_CTL_ALREADY], b->count[RK_CTL_SKIPPED],
                  b->count[RK_CTL_FAILED]);
@@ -525,9 +526,9 @@ static void bulk_flush(tk_bulk *b)
 }
 
 static int bulk_finish(tk_bulk *b, size_t seq, const char *label, const rk_response *resp,
-                       rk_ctl_outcome oc, const rk_error *why, const json_t *reply, int code,
-                       const char *errline)
+                       const rk_ctl_reply *r, int code, const char *errline)
 {
+    rk_ctl_outcome oc = r->outcome;
     bulk_slot *s = bulk_slot_get(b->priv, seq);
     if (!s)
         return -1;
@@ -539,7 +540,7 @@ static int bulk_finish(tk_bulk *b, size_t seq, const char *label, const rk_respo
     b->count[oc]++;
     if (oc == RK_CTL_FAILED && !b->first_fail_code)
         b->first_fail_code = code;
-    b->render(f, &s->errline, label, resp, oc, why, reply);
+    b->render(f, &s->errline, label, resp, r);
     fclose(f);
     if (errline) {
         free(s->errline);
@@ -579,11 +580,13 @@ static int bulk_next(void *ud, rk_request *req, void **token)
         }
         if (j->in.error) {
             rk_error why;
+            rk_ctl_reply r;
             rk_error_clear(&why);
             why.code = RK_ERR_INPUT;
             snprintf(why.msg, sizeof why.msg, "%s", j->in.error);
-            int rc = bulk_finish(b, j->seq, j->in.label ? j->in.label : "", NULL, RK_CTL_FAILED,
-                                 &why, NULL, j->in.exit_code, j->in.error);
+            rk_ctl_reply_fail(&r, &why);
+            int rc = bulk_finish(b, j->seq, j->in.label ? j->in.label : "", NULL, &r,
+                                 j->in.exit_code, j->in.error);
             tk_input_clear(&j->in);
             free(j);
             if (rc)
@@ -593,9 +596,9 @@ static int bulk_next(void *ud, rk_request *req, void **token)
         }
         for (size_t i = 0; b->base && i < b->base->n; i++)
             rk_headers_add(&j->headers, b->base->v[i].name, b->base->v[i].value);
-        rk_headers_add(&j->headers, "Filename", j->in.label);
-        req->path = b->path;
-        req->method = "POST";
+        rk_ctl_args a = {.filename = j->in.label};
+        rk_ctl_headers(b->op, &a, &j->headers, NULL);
+        rk_ctl_request(b->op, req);
         req->body = j->in.data;
         req->body_len = j->in.len;
         req->headers = &j->headers;
@@ -608,16 +611,16 @@ static int bulk_done(void *ud, void *token, rk_response *resp, const rk_error *e
 {
     tk_bulk *b = ud;
     bulk_job *j = token;
-    rk_error why;
-    json_t *reply = NULL;
-    rk_ctl_outcome oc = rk_ctl_classify(b->kind, resp, err, &reply, &why);
-    int code = oc == RK_CTL_FAILED ? tk_exit_for(&why) : 0;
+    rk_ctl_reply r;
+    rk_ctl_outcome oc = rk_ctl_classify(b->op, resp, err, &r);
+    int code = oc == RK_CTL_FAILED ? tk_exit_for(&r.why) : 0;
+    rk_status why = r.why.code;
     /* Every further request would fail the same way: stop issuing them. */
     if (oc == RK_CTL_FAILED && !b->stop_code &&
-        (why.code == RK_ERR_AUTH || why.code == RK_ERR_CONNECT || why.code == RK_ERR_RESOLVE))
+        (why == RK_ERR_AUTH || why == RK_ERR_CONNECT || why == RK_ERR_RESOLVE))
         b->stop_code = code;
-    int rc = bulk_finish(b, j->seq, j->in.label, resp, oc, &why, reply, code, NULL);
-    json_decref(reply);
+    int rc = bulk_finish(b, j->seq, j->in.label, resp, &r, code, NULL);
+    rk_ctl_reply_clear(&r);
     tk_input_clear(&j->in);
     rk_headers_clear(&j->headers);
     free(j);
@@ -653,6 +656,22 @@ int tk_bulk_run(rk_client *c, tk_bulk *b)
         tk_err("stopped after %zu input%s: the remaining inputs were not sent", b->n_inputs,
                b->n_inputs == 1 ? "" : "s");
     return code;
+}
+
+void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *name,
+                 const char *filename, const rk_response *resp, const rk_ctl_doc *doc)
+{
+    size_t len;
+    tk_heading(f, fmt, kind, name, resp->elapsed);
+    if (headers)
+        tk_print_headers(f, resp);
+    char *s = rk_ctl_doc_emit(doc, fmt == TK_OUT_JSON      ? RK_EMIT_JSON
+                                   : fmt == TK_OUT_COMPACT ? RK_EMIT_COMPACT
+                                                           : RK_EMIT_UCL,
+                              filename, resp->elapsed, &len);
+    if (s)
+        fwrite(s, 1, len, f);
+    free(s);
 }
 
 int tk_bulk_exit_code(const tk_bulk *b)

@@ -113,12 +113,10 @@ void tk_format_duration(char *buf, size_t len, double secs);
  */
 struct tk_walker;
 typedef void (*tk_render_fn)(FILE *f, char **errline, const char *label,
-                             const rk_response *resp, rk_ctl_outcome oc, const rk_error *why,
-                             const json_t *reply);
+                             const rk_response *resp, const rk_ctl_reply *r);
 typedef struct tk_bulk {
     /* set by the caller */
-    rk_ctl_kind kind;
-    const char *path;          /* request path, e.g. "/learnspam" */
+    rk_ctl_op op;              /* what to do with each input */
     const rk_headers *base;    /* headers of every request; Filename is added */
     struct tk_walker *walker;
     int max_requests;
@@ -126,7 +124,7 @@ typedef struct tk_bulk {
     const char *done_word;     /* "learned", "added", ... for the progress counts */
     /* Render one finished input: stdout text into f; *errline (malloc'd, no
      * program name) goes to stderr.  resp is NULL for an input that could not
-     * be read (why->code RK_ERR_INPUT); its errline is the walker's message. */
+     * be read (r->why.code RK_ERR_INPUT); its errline is the walker's message. */
     tk_render_fn render;
     /* results */
     size_t n_inputs, count[4]; /* count[rk_ctl_outcome] */
@@ -137,6 +135,12 @@ typedef struct tk_bulk {
 } tk_bulk;
 /* 0, or TK_EX_SOFTWARE after an internal error (printed). */
 int tk_bulk_run(rk_client *c, tk_bulk *b);
+/* rspamc's rendering of a controller reply: "Results for KIND: NAME" (text
+ * and UCL), the reply's headers when `headers`, then `doc` in JSON or UCL
+ * (UCL for text: rspamc has no text renderer for these) with "filename"
+ * (when non-NULL) and "scan_time" added.  fmt is a tk_outfmt. */
+void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *name,
+                 const char *filename, const rk_response *resp, const rk_ctl_doc *doc);
 /* 0: all done or already; TK_EX_SKIPPED: some skipped, none failed;
  * TK_EX_PARTIAL: some failed, some not; else the failure's code. */
 int tk_bulk_exit_code(const tk_bulk *b);

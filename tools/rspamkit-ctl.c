@@ -40,40 +40,23 @@ static struct poptOption ctl_table[] = {
 enum cmd { C_STAT, C_STAT_RESET, C_COUNTERS, C_UPTIME, C_ACTIONS, C_ADD_SYMBOL, C_ADD_ACTION };
 
 static const struct {
-    const char *word, *path;
+    const char *word;
+    rk_ctl_query query; /* C_ADD_*: none */
     int nargs;
 } cmds[] = {
-    [C_STAT] = {"stat", "/stat", 0},
-    [C_STAT_RESET] = {"stat_reset", "/statreset", 0},
-    [C_COUNTERS] = {"counters", "/counters", 0},
-    [C_UPTIME] = {"uptime", "/auth", 0},
-    [C_ACTIONS] = {"actions", "/actions", 0},
-    [C_ADD_SYMBOL] = {"add_symbol", "/savesymbols", 2},
-    [C_ADD_ACTION] = {"add_action", "/saveactions", 2},
+    [C_STAT] = {"stat", RK_CTL_STAT, 0},
+    [C_STAT_RESET] = {"stat_reset", RK_CTL_STAT_RESET, 0},
+    [C_COUNTERS] = {"counters", RK_CTL_COUNTERS, 0},
+    [C_UPTIME] = {"uptime", RK_CTL_UPTIME, 0},
+    [C_ACTIONS] = {"actions", RK_CTL_ACTIONS, 0},
+    [C_ADD_SYMBOL] = {"add_symbol", 0, 2},
+    [C_ADD_ACTION] = {"add_action", 0, 2},
 };
 #define N_CMDS (sizeof cmds / sizeof *cmds)
 
 static tk_outfmt fmt;
 
 /* ------------------------------------------------------------ helpers */
-
-static int64_t int_of(const json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    if (json_is_integer(v))
-        return (int64_t)json_integer_value(v);
-    if (json_is_real(v))
-        return (int64_t)json_real_value(v);
-    if (json_is_true(v))
-        return 1;
-    return 0;
-}
-
-static double num_of(const json_t *obj, const char *key)
-{
-    json_t *v = json_object_get(obj, key);
-    return json_is_number(v) ? json_number_value(v) : 0.0;
-}
 
 /* fmt's {:^W} with the padding's odd space on the right. */
 static void centred(FILE *f, const char *s, int w)
@@ -84,100 +67,83 @@ static void centred(FILE *f, const char *s, int w)
 
 /* ------------------------------------------------------------ stat */
 
-static void render_stat(FILE *f, const json_t *r)
+static void render_stat(FILE *f, const rk_stat *r)
 {
     const char *b = tk_bold(), *e = tk_reset();
-    int64_t scanned = int_of(r, "scanned");
+    int64_t scanned = r->scanned;
     fprintf(f, "Messages scanned: %s%" PRId64 "%s\n", b, scanned, e);
     if (scanned > 0) {
-        json_t *acts = json_object_get(r, "actions");
-        const char *k;
-        json_t *v;
-        json_object_foreach(acts, k, v) {
-            int64_t n = json_is_number(v) ? (int64_t)json_number_value(v) : 0;
-            fprintf(f, "Messages with action %s: %s%" PRId64 "%s, %.2f%%\n", k, b, n, e,
-                    (double)n / (double)scanned * 100.);
-        }
-        int64_t spam = int_of(r, "spam_count"), ham = int_of(r, "ham_count");
-        fprintf(f, "Messages treated as spam: %s%" PRId64 "%s, %.2f%%\n", b, spam, e,
-                (double)spam / (double)scanned * 100.);
-        fprintf(f, "Messages treated as ham: %s%" PRId64 "%s, %.2f%%\n", b, ham, e,
-                (double)ham / (double)scanned * 100.);
+        for (size_t i = 0; i < r->n_actions; i++)
+            fprintf(f, "Messages with action %s: %s%" PRId64 "%s, %.2f%%\n", r->actions[i].name, b,
+                    r->actions[i].count, e, (double)r->actions[i].count / (double)scanned * 100.);
+        fprintf(f, "Messages treated as spam: %s%" PRId64 "%s, %.2f%%\n", b, r->spam_count, e,
+                (double)r->spam_count / (double)scanned * 100.);
+        fprintf(f, "Messages treated as ham: %s%" PRId64 "%s, %.2f%%\n", b, r->ham_count, e,
+                (double)r->ham_count / (double)scanned * 100.);
     }
-    fprintf(f, "Messages learned: %s%" PRId64 "%s\n", b, int_of(r, "learned"), e);
-    fprintf(f, "Connections count: %s%" PRId64 "%s\n", b, int_of(r, "connections"), e);
-    fprintf(f, "Control connections count: %s%" PRId64 "%s\n", b,
-            int_of(r, "control_connections"), e);
-    json_t *times = json_object_get(r, "scan_times");
-    if (json_is_array(times)) {
+    fprintf(f, "Messages learned: %s%" PRId64 "%s\n", b, r->learned, e);
+    fprintf(f, "Connections count: %s%" PRId64 "%s\n", b, r->connections, e);
+    fprintf(f, "Control connections count: %s%" PRId64 "%s\n", b, r->control_connections, e);
+    if (r->n_scan_times) {
         double sum = 0;
-        size_t n = 0, i;
-        json_t *v;
-        json_array_foreach(times, i, v) {
-            if (json_is_number(v)) {
-                sum += json_number_value(v);
-                n++;
-            }
-        }
-        if (n)
-            fprintf(f, "Average scan time: %s%.3f%s sec\n", b, sum / (double)n, e);
+        for (size_t i = 0; i < r->n_scan_times; i++)
+            sum += r->scan_times[i];
+        fprintf(f, "Average scan time: %s%.3f%s sec\n", b, sum / (double)r->n_scan_times, e);
     }
-    static const struct {
-        const char *label, *key;
+    const struct {
+        const char *label;
+        int64_t n;
     } pools[] = {
-        {"Pools allocated", "pools_allocated"},   {"Pools freed", "pools_freed"},
-        {"Bytes allocated", "bytes_allocated"},   {"Memory chunks allocated", "chunks_allocated"},
-        {"Shared chunks allocated", "shared_chunks_allocated"},
-        {"Chunks freed", "chunks_freed"},          {"Oversized chunks", "chunks_oversized"},
+        {"Pools allocated", r->pools_allocated},
+        {"Pools freed", r->pools_freed},
+        {"Bytes allocated", r->bytes_allocated},
+        {"Memory chunks allocated", r->chunks_allocated},
+        {"Shared chunks allocated", r->shared_chunks_allocated},
+        {"Chunks freed", r->chunks_freed},
+        {"Oversized chunks", r->chunks_oversized},
     };
     for (size_t i = 0; i < sizeof pools / sizeof *pools; i++)
-        fprintf(f, "%s: %" PRId64 "\n", pools[i].label, int_of(r, pools[i].key));
-    json_t *fh = json_object_get(r, "fuzzy_hashes");
-    if (json_is_object(fh)) {
-        const char *k;
-        json_t *v;
+        fprintf(f, "%s: %" PRId64 "\n", pools[i].label, pools[i].n);
+    if (r->has_fuzzy_hashes) {
         uint64_t stored = 0;
-        json_object_foreach(fh, k, v) {
-            int64_t n = json_is_number(v) ? (int64_t)json_number_value(v) : 0;
-            fprintf(f, "Fuzzy hashes in storage \"%s\": %" PRId64 "\n", k, n);
-            stored += (uint64_t)n;
+        for (size_t i = 0; i < r->n_fuzzy_hashes; i++) {
+            fprintf(f, "Fuzzy hashes in storage \"%s\": %" PRId64 "\n", r->fuzzy_hashes[i].name,
+                    r->fuzzy_hashes[i].count);
+            stored += (uint64_t)r->fuzzy_hashes[i].count;
         }
         fprintf(f, "Fuzzy hashes stored: %" PRIu64 "\n", stored);
     }
-    static const char *const arrays[][2] = {{"fuzzy_checked", "Fuzzy hashes checked: "},
-                                            {"fuzzy_found", "Fuzzy hashes found: "}};
+    const struct {
+        int has;
+        const int64_t *v;
+        size_t n;
+        const char *label;
+    } arrays[] = {{r->has_fuzzy_checked, r->fuzzy_checked, r->n_fuzzy_checked,
+                   "Fuzzy hashes checked: "},
+                  {r->has_fuzzy_found, r->fuzzy_found, r->n_fuzzy_found, "Fuzzy hashes found: "}};
     for (size_t a = 0; a < 2; a++) {
-        json_t *arr = json_object_get(r, arrays[a][0]);
-        if (!json_is_array(arr))
+        if (!arrays[a].has)
             continue;
-        fputs(arrays[a][1], f);
-        size_t i;
-        json_t *v;
-        json_array_foreach(arr, i, v)
-            fprintf(f, "%" PRId64 " ", json_is_number(v) ? (int64_t)json_number_value(v) : 0);
+        fputs(arrays[a].label, f);
+        for (size_t i = 0; i < arrays[a].n; i++)
+            fprintf(f, "%" PRId64 " ", arrays[a].v[i]);
         fputc('\n', f);
     }
-    json_t *sf = json_object_get(r, "statfiles");
-    size_t i;
-    json_t *s;
-    json_array_foreach(sf, i, s) {
-        const char *label = json_string_value(json_object_get(s, "label"));
-        const char *sym = json_string_value(json_object_get(s, "symbol"));
-        const char *type = json_string_value(json_object_get(s, "type"));
-        int64_t total = int_of(s, "total"), used = int_of(s, "used");
-        if (label)
-            fprintf(f, "Statfile: %s <%s> type: %s; ", sym ? sym : "", label, type ? type : "");
+    for (size_t i = 0; i < r->n_statfiles; i++) {
+        const rk_statfile *s = &r->statfiles[i];
+        if (s->label)
+            fprintf(f, "Statfile: %s <%s> type: %s; ", s->symbol, s->label, s->type);
         else
-            fprintf(f, "Statfile: %s type: %s; ", sym ? sym : "", type ? type : "");
+            fprintf(f, "Statfile: %s type: %s; ", s->symbol, s->type);
         fprintf(f,
                 "length: %" PRId64 "; free blocks: %" PRId64 "; total blocks: %" PRId64
                 "; free: %.2f%%; learned: %" PRId64 "; users: %" PRId64 "; languages: %" PRId64
                 "\n",
-                int_of(s, "size"), total - used, total,
-                total > 0 ? (double)(total - used) * 100.0 / (double)total : 0.0,
-                int_of(s, "revision"), int_of(s, "users"), int_of(s, "languages"));
+                s->size, s->total - s->used, s->total,
+                s->total > 0 ? (double)(s->total - s->used) * 100.0 / (double)s->total : 0.0,
+                s->revision, s->users, s->languages);
     }
-    fprintf(f, "Total learns: %" PRId64 "\n", int_of(r, "total_learns"));
+    fprintf(f, "Total learns: %" PRId64 "\n", r->total_learns);
 }
 
 /* ------------------------------------------------------------ uptime */
@@ -186,14 +152,13 @@ static const char *pl(int64_t n) { return n > 1 ? "s" : ""; }
 
 /* rspamc's format, without 3.4's two bugs (a literal "%s" instead of the
  * version, and "second%s"). */
-static void render_uptime(FILE *f, const json_t *r)
+static void render_uptime(FILE *f, const rk_uptime *r)
 {
-    json_t *ver = json_object_get(r, "version");
-    if (ver)
-        fprintf(f, "Rspamd version: %s\n", json_is_string(ver) ? json_string_value(ver) : "");
-    if (!json_object_get(r, "uptime"))
+    if (r->version)
+        fprintf(f, "Rspamd version: %s\n", r->version);
+    if (!r->has_uptime)
         return;
-    int64_t secs = int_of(r, "uptime");
+    int64_t secs = r->uptime;
     fputs("Uptime: ", f);
     if (secs >= 2 * 3600) {
         int64_t days = secs / 86400, hours = secs / 3600 - days * 24,
@@ -241,7 +206,7 @@ static int parse_sort(const char *s)
 }
 
 typedef struct {
-    const json_t *v;
+    const rk_counter *v;
     size_t idx;
 } row;
 
@@ -250,15 +215,15 @@ static int cmp_rows(const void *pa, const void *pb)
     const row *a = pa, *b = pb;
     int r = 0;
     if (sort_by.key == 0) {
-        const char *x = json_string_value(json_object_get(a->v, "symbol"));
-        const char *y = json_string_value(json_object_get(b->v, "symbol"));
+        const char *x = a->v->symbol, *y = b->v->symbol;
         r = strcmp(x ? x : "", y ? y : "");
     } else if (sort_by.key == 4) {
-        int64_t x = int_of(a->v, "hits"), y = int_of(b->v, "hits");
+        int64_t x = a->v->hits, y = b->v->hits;
         r = x < y ? 1 : x > y ? -1 : 0;
     } else {
-        const char *k = sort_by.key == 1 ? "weight" : sort_by.key == 2 ? "frequency" : "time";
-        int64_t x = (int64_t)(num_of(a->v, k) * 1000), y = (int64_t)(num_of(b->v, k) * 1000);
+        double dx = sort_by.key == 1 ? a->v->weight : sort_by.key == 2 ? a->v->frequency : a->v->time;
+        double dy = sort_by.key == 1 ? b->v->weight : sort_by.key == 2 ? b->v->frequency : b->v->time;
+        int64_t x = (int64_t)(dx * 1000), y = (int64_t)(dy * 1000);
         r = x < y ? 1 : x > y ? -1 : 0;
     }
     if (sort_by.asc)
@@ -266,22 +231,17 @@ static int cmp_rows(const void *pa, const void *pb)
     return r ? r : (a->idx < b->idx ? -1 : a->idx > b->idx);
 }
 
-static void render_counters(FILE *f, const json_t *r)
+static void render_counters(FILE *f, const rk_counter *v, size_t n)
 {
-    if (!json_is_array(r)) {
-        fputs("Bad output\n", f);
-        return;
-    }
-    size_t n = json_array_size(r), w = 6;
+    size_t w = 6;
     row *rows = calloc(n + 1, sizeof *rows);
     if (!rows)
         return;
     for (size_t i = 0; i < n; i++) {
-        rows[i].v = json_array_get(r, i);
+        rows[i].v = &v[i];
         rows[i].idx = i;
-        const char *s = json_string_value(json_object_get(rows[i].v, "symbol"));
-        if (s && strlen(s) > w)
-            w = strlen(s);
+        if (v[i].symbol && strlen(v[i].symbol) > w)
+            w = strlen(v[i].symbol);
     }
     qsort(rows, n, sizeof *rows, cmp_rows);
     if (w > 37)
@@ -308,28 +268,26 @@ static void render_counters(FILE *f, const json_t *r)
     centred(f, "", 7);
     fputs(" |\n", f);
     for (size_t i = 0; i < n; i++) {
-        const json_t *v = rows[i].v;
+        const rk_counter *c = rows[i].v;
         fprintf(f, " %s \n", dash);
-        const char *sym = json_string_value(json_object_get(v, "symbol"));
-        if (!sym || !json_object_get(v, "weight") || !json_object_get(v, "frequency") ||
-            !json_object_get(v, "hits"))
+        if (!c->complete)
             continue;
         char name[64], num[64];
-        if (strlen(sym) > w)
-            snprintf(name, sizeof name, "%.*s...", (int)w - 3, sym);
+        if (strlen(c->symbol) > w)
+            snprintf(name, sizeof name, "%.*s...", (int)w - 3, c->symbol);
         else
-            snprintf(name, sizeof name, "%s", sym);
+            snprintf(name, sizeof name, "%s", c->symbol);
         fprintf(f, "| %-4zu | %-*s | ", i, (int)w, name);
-        snprintf(num, sizeof num, "%.1f", num_of(v, "weight"));
+        snprintf(num, sizeof num, "%.1f", c->weight);
         centred(f, num, 7);
         fputs(" | ", f);
-        snprintf(num, sizeof num, "%.3f", num_of(v, "frequency") * 60.0);
+        snprintf(num, sizeof num, "%.3f", c->frequency * 60.0);
         centred(f, num, 6);
         fputc('(', f);
-        snprintf(num, sizeof num, "%.3f", num_of(v, "frequency_stddev") * 60.0);
+        snprintf(num, sizeof num, "%.3f", c->frequency_stddev * 60.0);
         centred(f, num, 5);
         fputs(") | ", f);
-        snprintf(num, sizeof num, "%" PRIu64, (uint64_t)int_of(v, "hits"));
+        snprintf(num, sizeof num, "%" PRIu64, (uint64_t)c->hits);
         centred(f, num, 7);
         fputs(" |\n", f);
     }
@@ -339,68 +297,17 @@ static void render_counters(FILE *f, const json_t *r)
 
 /* ------------------------------------------------------------ actions */
 
-static void render_actions(FILE *f, const json_t *r)
+static void render_actions(FILE *f, const rk_action_score *a, size_t n)
 {
-    size_t i;
-    json_t *a;
-    json_array_foreach(r, i, a) {
-        const char *name = json_string_value(json_object_get(a, "action"));
-        json_t *v = json_object_get(a, "value");
-        if (!name)
-            continue;
-        if (json_is_number(v))
-            fprintf(f, "%s: %.2f\n", name, json_number_value(v));
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(a[i].score))
+            fprintf(f, "%s: disabled\n", a[i].name);
         else
-            fprintf(f, "%s: disabled\n", name);
+            fprintf(f, "%s: %.2f\n", a[i].name, a[i].score);
     }
 }
 
-/* ------------------------------------------------------------ requests */
-
-/* One request; prints the error and returns its exit code on failure.
- * On success *reply is the parsed JSON body (owned by the caller). */
-static int call(rk_client *c, const char *path, const char *body, rk_response *resp,
-                json_t **reply)
-{
-    rk_headers h = {0};
-    rk_error err;
-    rk_error_clear(&err);
-    rk_headers_add(&h, "User-Agent", "rspamkit");
-    if (body)
-        rk_headers_add(&h, "Content-Type", "application/json");
-    rk_request req = {
-        .path = path, .method = body ? "POST" : "GET",
-        .body = (const unsigned char *)body, .body_len = body ? strlen(body) : 0, .headers = &h,
-    };
-    memset(resp, 0, sizeof *resp);
-    *reply = NULL;
-    int rc = rk_client_request(c, &req, resp, &err);
-    rk_headers_clear(&h);
-    if (rc || err.code != RK_OK) {
-        if (err.code == RK_ERR_HTTP && resp->body_len) {
-            json_t *jb = json_loadb((const char *)resp->body, resp->body_len, 0, NULL);
-            const char *m = json_string_value(json_object_get(jb, "error"));
-            if (m && resp->reason && strcmp(m, resp->reason) != 0)
-                snprintf(err.msg, sizeof err.msg, "HTTP error: %d, %s", resp->status, m);
-            json_decref(jb);
-        }
-        tk_err("%s", err.msg);
-        return tk_exit_for(&err);
-    }
-    json_error_t je;
-    *reply = json_loadb((const char *)resp->body, resp->body_len, 0, &je);
-    if (!*reply) {
-        tk_err("bad reply from %s: %s", resp->host ? resp->host : "the server",
-               resp->body_len ? je.text : "empty body");
-        return TK_EX_PROTOCOL;
-    }
-    return 0;
-}
-
-static void heading(FILE *f, const char *word, double t)
-{
-    tk_heading(f, fmt, "command", word, t);
-}
+/* ------------------------------------------------------------ commands */
 
 static int parse_number(const char *s, double *out)
 {
@@ -413,65 +320,50 @@ static int parse_number(const char *s, double *out)
     return 0;
 }
 
-/* The weight of `sym` in a /symbols reply; 0 if found. */
-static int symbol_weight(const json_t *groups, const char *sym, double *w)
+/* The reply in text: rspamc's rendering of it. 0, or an exit code. */
+static int render_text(FILE *f, enum cmd cmd, const rk_ctl_doc *d)
 {
-    size_t i, k;
-    json_t *g, *r;
-    json_array_foreach(groups, i, g) {
-        json_array_foreach(json_object_get(g, "rules"), k, r) {
-            const char *name = json_string_value(json_object_get(r, "symbol"));
-            if (name && strcmp(name, sym) == 0) {
-                *w = num_of(r, "weight");
-                return 0;
-            }
-        }
+    rk_error err;
+    rk_error_clear(&err);
+    int rc = 0;
+    switch (cmd) {
+    case C_STAT:
+    case C_STAT_RESET: {
+        rk_stat st;
+        if (!(rc = rk_ctl_stat(d, &st, &err)))
+            render_stat(f, &st);
+        rk_stat_clear(&st);
+        break;
     }
-    return -1;
-}
-
-/* The score of action `canon` in an /actions reply (NAN when disabled). */
-static double action_score(const json_t *actions, const char *canon)
-{
-    size_t i;
-    json_t *a;
-    json_array_foreach(actions, i, a) {
-        const char *n = json_string_value(json_object_get(a, "action")), *c;
-        if (n && rk_action_name_canon(n, &c) == 0 && strcmp(c, canon) == 0) {
-            json_t *v = json_object_get(a, "value");
-            return json_is_number(v) ? json_number_value(v) : NAN;
-        }
+    case C_COUNTERS: {
+        rk_counter *v = NULL;
+        size_t n = 0;
+        if (!(rc = rk_ctl_counters(d, &v, &n, &err)))
+            render_counters(f, v, n);
+        free(v);
+        break;
     }
-    return NAN;
-}
-
-static int same(double a, double b) { return fabs(a - b) < 0.001; }
-
-/* Read the setting back: the controller applies its dynamic configuration
- * when it rereads the file, normally at once. 0, or an exit code. */
-static int verify(rk_client *c, enum cmd cmd, const char *name, double want)
-{
-    for (int tries = 0; tries < 10; tries++) {
-        rk_response resp;
-        json_t *r = NULL;
-        int code = call(c, cmd == C_ADD_SYMBOL ? "/symbols" : "/actions", NULL, &resp, &r);
-        rk_response_clear(&resp);
-        if (code)
-            return code;
-        double have = NAN;
-        int found = cmd == C_ADD_SYMBOL ? symbol_weight(r, name, &have) == 0 : 1;
-        if (cmd == C_ADD_ACTION)
-            have = action_score(r, name);
-        json_decref(r);
-        if (found && same(have, want))
-            return 0;
-        if (tries == 9) {
-            tk_err("the server answered success, but still reports %s %s %.2f", name,
-                   cmd == C_ADD_SYMBOL ? "with weight" : "at", have);
-            return TK_EX_PROTOCOL;
-        }
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
+    case C_UPTIME: {
+        rk_uptime u;
+        if (!(rc = rk_ctl_uptime(d, &u, &err)))
+            render_uptime(f, &u);
+        break;
+    }
+    case C_ACTIONS: {
+        rk_action_score *a = NULL;
+        size_t n = 0;
+        if (!(rc = rk_ctl_actions(d, &a, &n, &err)))
+            render_actions(f, a, n);
+        free(a);
+        break;
+    }
+    case C_ADD_SYMBOL:
+    case C_ADD_ACTION:
+        break;
+    }
+    if (rc) {
+        tk_err("%s", err.msg);
+        return tk_exit_for(&err);
     }
     return 0;
 }
@@ -479,113 +371,46 @@ static int verify(rk_client *c, enum cmd cmd, const char *name, double want)
 static int run(rk_client *c, enum cmd cmd, const char **args)
 {
     rk_response resp;
-    json_t *reply = NULL, *cur = NULL;
-    char *body = NULL;
-    int code = 0, unchanged = 0;
-    double value = 0, before = NAN;
-    const char *name = args[0];
+    rk_ctl_doc *reply = NULL;
+    rk_ctl_change chg = {0};
     rk_error err;
+    double value = 0;
+    int rc, code = 0;
     rk_error_clear(&err);
 
     if (cmd == C_ADD_SYMBOL || cmd == C_ADD_ACTION) {
         parse_number(args[1], &value);
-        /* Read the current setting first: 3.4 answers "404 No symbols to save"
-         * both for an unknown symbol and for an unchanged weight, and
-         * /saveactions replaces four scores at once. */
-        code = call(c, cmd == C_ADD_SYMBOL ? "/symbols" : "/actions", NULL, &resp, &cur);
-        rk_response_clear(&resp);
-        if (code)
-            return code;
-        if (cmd == C_ADD_SYMBOL) {
-            if (symbol_weight(cur, name, &before)) {
-                tk_err("the server has no symbol '%s': add_symbol changes the weight of an "
-                       "existing symbol", name);
-                json_decref(cur);
-                return TK_EX_USAGE;
-            }
-            unchanged = same(before, value);
-            if (!unchanged)
-                body = rk_savesymbols_body(name, value, &err);
-        } else {
-            rk_action_name_canon(args[0], &name);
-            before = action_score(cur, name);
-            unchanged = same(before, value);
-            if (!unchanged)
-                body = rk_saveactions_body(cur, name, value, &err);
-        }
-        json_decref(cur);
-        if (!unchanged && !body) {
-            tk_err("%s", err.msg);
-            return tk_exit_for(&err);
-        }
-    }
-    if (unchanged) {
-        /* Nothing to send: the setting already has that value. */
-        memset(&resp, 0, sizeof resp);
-        reply = json_pack("{s:b, s:s}", "success", 1, "note", "unchanged");
+        rc = cmd == C_ADD_SYMBOL ? rk_ctl_set_symbol(c, args[0], value, &chg, &resp, &reply, &err)
+                                 : rk_ctl_set_action(c, args[0], value, &chg, &resp, &reply, &err);
     } else {
-        code = call(c, cmds[cmd].path, body, &resp, &reply);
-        free(body);
-        if (code) {
-            rk_response_clear(&resp);
-            return code;
-        }
-        if (cmd == C_ADD_SYMBOL || cmd == C_ADD_ACTION) {
-            code = verify(c, cmd, name, value);
-            if (code) {
-                json_decref(reply);
-                rk_response_clear(&resp);
-                return code;
-            }
-        }
+        rc = rk_ctl_query_run(c, cmds[cmd].query, &resp, &reply, &err);
     }
-    int want_array = cmd == C_COUNTERS || cmd == C_ACTIONS;
-    if (want_array ? !json_is_array(reply) : !json_is_object(reply)) {
-        tk_err("bad reply from %s: not a JSON %s", resp.host ? resp.host : "the server",
-               want_array ? "array" : "object");
-        json_decref(reply);
+    if (rc) {
+        tk_err("%s", err.msg);
         rk_response_clear(&resp);
-        return TK_EX_PROTOCOL;
+        return tk_exit_for(&err);
     }
     FILE *f = stdout;
-    heading(f, cmds[cmd].word, resp.elapsed);
-    if (o.headers && !unchanged)
-        tk_print_headers(f, &resp);
-    if (fmt == TK_OUT_UCL && !json_is_object(reply)) {
-        /* libucl ends a top-level array without a newline; rk_emit adds one */
-        size_t len;
-        char *u = rk_emit(reply, RK_EMIT_UCL, &len);
-        while (u && len && u[len - 1] == '\n')
-            len--;
-        if (u)
-            fwrite(u, 1, len, f);
-        fputc('\n', f);
-        free(u);
-    } else if (fmt != TK_OUT_TEXT) {
-        tk_dump_reply(f, reply, fmt, NULL, resp.elapsed);
+    if (fmt != TK_OUT_TEXT) {
+        tk_ctl_dump(f, fmt, o.headers && !chg.unchanged, "command", cmds[cmd].word, NULL, &resp,
+                    reply);
     } else {
-        switch (cmd) {
-        case C_STAT:
-        case C_STAT_RESET: render_stat(f, reply); break;
-        case C_COUNTERS: render_counters(f, reply); break;
-        case C_UPTIME: render_uptime(f, reply); break;
-        case C_ACTIONS: render_actions(f, reply); break;
-        case C_ADD_SYMBOL:
-        case C_ADD_ACTION:
-            if (unchanged)
-                fprintf(f, "%s %s: %s already %.2f, nothing changed\n",
-                        cmd == C_ADD_SYMBOL ? "Symbol" : "Action", name,
-                        cmd == C_ADD_SYMBOL ? "weight" : "score", value);
-            else
-                fprintf(f, "%s %s: %s %.2f (was %.2f)\n", cmd == C_ADD_SYMBOL ? "Symbol" : "Action",
-                        name, cmd == C_ADD_SYMBOL ? "weight" : "score", value, before);
-            break;
-        }
+        tk_heading(f, fmt, "command", cmds[cmd].word, resp.elapsed);
+        if (o.headers && !chg.unchanged)
+            tk_print_headers(f, &resp);
+        const char *what = cmd == C_ADD_SYMBOL ? "Symbol" : "Action";
+        const char *unit = cmd == C_ADD_SYMBOL ? "weight" : "score";
+        if (cmd != C_ADD_SYMBOL && cmd != C_ADD_ACTION)
+            code = render_text(f, cmd, reply);
+        else if (chg.unchanged)
+            fprintf(f, "%s %s: %s already %.2f, nothing changed\n", what, chg.name, unit, value);
+        else
+            fprintf(f, "%s %s: %s %.2f (was %.2f)\n", what, chg.name, unit, value, chg.before);
         fputc('\n', f);
     }
-    json_decref(reply);
+    rk_ctl_doc_free(reply);
     rk_response_clear(&resp);
-    return 0;
+    return code;
 }
 
 /* ------------------------------------------------------------ main */
@@ -632,16 +457,11 @@ int main(int argc, char **argv)
                            "in its dynamic configuration but never applies it: use a high "
                            "score instead)",
                            rest[2]);
-    if (cmd == C_ADD_ACTION) {
-        const char *canon;
-        if (rk_action_name_canon(rest[1], &canon) || strcmp(canon, "soft reject") == 0 ||
-            strcmp(canon, "no action") == 0 || strcmp(canon, "discard") == 0 ||
-            strcmp(canon, "quarantine") == 0)
-            return tk_usage_error(pc,
-                               "cannot set action '%s': Rspamd 3.4's controller (/saveactions) "
-                               "sets only reject, rewrite_subject, add_header and greylist",
-                               rest[1]);
-    }
+    if (cmd == C_ADD_ACTION && !rk_ctl_action_settable(rest[1]))
+        return tk_usage_error(pc,
+                           "cannot set action '%s': Rspamd 3.4's controller "
+                           "sets only reject, rewrite_subject, add_header and greylist",
+                           rest[1]);
     if (tk_transport_opts.local_file)
         return tk_usage_error(pc, "%s", "--local-file: these commands send no message");
     if (cmd == C_COUNTERS && parse_sort(o.sort))

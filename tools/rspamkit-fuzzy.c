@@ -63,8 +63,6 @@ static const char *const store_files[] = {
     "*/dovecot.list.index*", "*/dovecot.mailbox.log", "*/subscriptions", "*/maildirfolder",
     "*/courierimap*", NULL};
 
-#define HASH_HEX 128 /* a fuzzy hash: 64 bytes (rspamd_cryptobox_HASHBYTES) in hex */
-
 /* ------------------------------------------------------------ output */
 
 static struct {
@@ -76,35 +74,26 @@ static struct {
 static const char *done_word(void) { return st.del ? "deleted" : "added"; }
 
 /* Native --json: one object per input (label NULL for delhash). */
-static void native_json(FILE *f, const char *label, const rk_response *resp, rk_ctl_outcome oc,
-                        const rk_error *why, const json_t *reply)
+static void native_json(FILE *f, const char *label, const rk_ctl_reply *r)
 {
-    json_t *v = json_object();
-    if (label)
-        json_object_set_new(v, "filename", json_string(label));
-    json_object_set_new(v, "outcome", json_string(oc == RK_CTL_DONE      ? done_word()
-                                                  : oc == RK_CTL_SKIPPED ? "skipped"
-                                                                         : "failed"));
-    json_object_set_new(v, "status", why->http_status ? json_integer(why->http_status) : json_null());
-    json_t *h = json_object_get(reply, "hashes");
-    json_object_set_new(v, "hashes", json_is_array(h) ? json_deep_copy(h) : json_array());
-    if (oc != RK_CTL_DONE)
-        json_object_set_new(v, "message", json_string(why->msg));
-    json_object_set_new(v, "time", json_real(resp ? resp->elapsed : 0));
-    char *js = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+    char *js = rk_ctl_reply_json(r, label, r->outcome == RK_CTL_DONE      ? done_word()
+                                           : r->outcome == RK_CTL_SKIPPED ? "skipped"
+                                                                          : "failed",
+                                 NULL, 1);
     if (js) {
         fprintf(f, "%s\n", js);
         free(js);
     }
-    json_decref(v);
 }
 
 static void render(FILE *f, char **errline, const char *label, const rk_response *resp,
-                   rk_ctl_outcome oc, const rk_error *why, const json_t *reply)
+                   const rk_ctl_reply *r)
 {
+    rk_ctl_outcome oc = r->outcome;
+    const rk_error *why = &r->why;
     if (st.compat) {
         if (oc != RK_CTL_FAILED) {
-            tk_dump_compat(f, st.fmt, o.headers, label, resp, reply);
+            tk_ctl_dump(f, st.fmt, o.headers, "file", label, label, resp, r->doc);
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "nothing stored, skipped by the server: ", why->msg);
         } else {
@@ -115,20 +104,19 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
         return;
     }
     if (o.json) {
-        native_json(f, label, resp, oc, why, reply);
+        native_json(f, label, r);
         if (oc == RK_CTL_FAILED)
             *errline = tk_line(label, "", why->msg);
         return;
     }
-    json_t *h = json_object_get(reply, "hashes");
-    size_t nh = json_array_size(h);
+    size_t nh = r->n_hashes;
     switch (oc) {
     case RK_CTL_DONE:
     case RK_CTL_ALREADY:
         if (!o.quiet) {
             fprintf(f, "%s: %s (%zu hash%s)\n", label, done_word(), nh, nh == 1 ? "" : "es");
             for (size_t i = 0; o.verbose && i < nh; i++)
-                fprintf(f, "  %s\n", json_string_value(json_array_get(h, i)));
+                fprintf(f, "  %s\n", r->hashes[i]);
         }
         break;
     case RK_CTL_SKIPPED:
@@ -141,15 +129,6 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
 }
 
 /* ------------------------------------------------------------ delhash */
-
-static int valid_hash(const char *h)
-{
-    size_t n = 0;
-    for (; h[n]; n++)
-        if (!isxdigit((unsigned char)h[n]))
-            return 0;
-    return n == HASH_HEX;
-}
 
 /* Hashes from the arguments, or whitespace-separated from stdin for "-". */
 static int collect_hashes(const char **args, size_t n, char ***out, size_t *n_out)
@@ -169,9 +148,9 @@ static int collect_hashes(const char **args, size_t n, char ***out, size_t *n_ou
                     break;
                 one = word;
             }
-            if (!valid_hash(one)) {
+            if (!rk_fuzzy_hash_valid(one)) {
                 tk_err("'%.140s' is not a fuzzy hash (%d hex digits, as fuzzy add prints them)",
-                       one, HASH_HEX);
+                       one, RK_FUZZY_HASH_HEX);
                 bad = 1;
             } else {
                 if (k == cap) {
@@ -207,45 +186,42 @@ static int run_delhash(rk_client *client, rk_headers *base, const char **args, s
     int code = collect_hashes(args, n, &hashes, &nh);
     if (code)
         goto done;
-    for (size_t i = 0; i < nh; i++)
-        rk_headers_add(base, "Hash", hashes[i]);
-    rk_headers_add(base, "Filename", "hashes");
-    rk_request req = {.path = "/fuzzydelhash", .method = "GET", .headers = base};
+    rk_ctl_args ca = {.filename = "hashes", .hashes = (const char *const *)hashes, .n_hashes = nh};
+    rk_request req = {.headers = base};
     rk_response resp;
-    rk_error err, why;
+    rk_error err;
+    rk_ctl_reply r;
     memset(&resp, 0, sizeof resp);
     rk_error_clear(&err);
+    if (rk_ctl_headers(RK_FUZZY_DELHASH, &ca, base, &err)) {
+        tk_err("%s", err.msg);
+        code = tk_exit_for(&err);
+        goto done;
+    }
+    rk_ctl_request(RK_FUZZY_DELHASH, &req);
     rk_client_request(client, &req, &resp, &err);
-    json_t *reply = NULL;
-    rk_ctl_outcome oc = rk_ctl_classify(RK_CTL_FUZZY, &resp, &err, &reply, &why);
+    rk_ctl_outcome oc = rk_ctl_classify(RK_FUZZY_DELHASH, &resp, &err, &r);
     if (st.compat) {
-        if (oc != RK_CTL_FAILED) {
-            tk_heading(stdout, st.fmt, "command", "fuzzy_delhash", resp.elapsed);
-            if (o.headers)
-                tk_print_headers(stdout, &resp);
-            tk_dump_reply(stdout, reply, st.fmt == TK_OUT_TEXT ? TK_OUT_UCL : st.fmt, NULL,
-                          resp.elapsed);
-        } else if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL) {
-            tk_dump_error(stdout, st.fmt, "hashes", why.msg);
-        }
+        if (oc != RK_CTL_FAILED)
+            tk_ctl_dump(stdout, st.fmt, o.headers, "command", "fuzzy_delhash", NULL, &resp, r.doc);
+        else if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
+            tk_dump_error(stdout, st.fmt, "hashes", r.why.msg);
     } else if (o.json) {
-        native_json(stdout, NULL, &resp, oc, &why, reply);
+        native_json(stdout, NULL, &r);
     } else if (oc == RK_CTL_DONE && !o.quiet) {
-        json_t *h = json_object_get(reply, "hashes");
-        for (size_t i = 0; i < json_array_size(h); i++)
-            printf("%s: deleted\n", json_string_value(json_array_get(h, i)));
+        for (size_t i = 0; i < r.n_hashes; i++)
+            printf("%s: deleted\n", r.hashes[i]);
     }
     if (oc == RK_CTL_FAILED)
-        tk_err("%s", why.msg);
+        tk_err("%s", r.why.msg);
     else if (oc == RK_CTL_SKIPPED)
-        tk_err("nothing deleted, skipped by the server: %s", why.msg);
-    else if (json_array_size(json_object_get(reply, "hashes")) < nh)
-        tk_err("the server deleted %zu of %zu hashes",
-               json_array_size(json_object_get(reply, "hashes")), nh);
-    code = oc == RK_CTL_FAILED    ? tk_exit_for(&why)
+        tk_err("nothing deleted, skipped by the server: %s", r.why.msg);
+    else if (r.n_hashes < nh)
+        tk_err("the server deleted %zu of %zu hashes", r.n_hashes, nh);
+    code = oc == RK_CTL_FAILED    ? tk_exit_for(&r.why)
            : oc == RK_CTL_SKIPPED ? TK_EX_SKIPPED
                                   : TK_EX_OK;
-    json_decref(reply);
+    rk_ctl_reply_clear(&r);
     rk_response_clear(&resp);
 done:
     for (size_t i = 0; i < nh; i++)
@@ -305,7 +281,7 @@ int main(int argc, char **argv)
                                "a request without one: \"Unknown or missing flag\")");
     if (o.max_requests < 1)
         return tk_usage_error(pc, "-n/--max-requests must be at least 1");
-    /* Rspamd 3.4's controller answers /fuzzyadd and /fuzzydel without a body
+    /* Rspamd 3.4's controller answers fuzzy_add and fuzzy_del without a body
      * with "400 Empty body is not permitted", and with a body it ignores File
      * and hashes the body: --local-file cannot work. */
     if (tk_transport_opts.local_file)
@@ -374,7 +350,7 @@ int main(int argc, char **argv)
         .exclude = excl, .n_exclude = n_excl + n_store, .raw = o.raw, .split_mbox = 1,
     };
     tk_bulk b = {
-        .kind = RK_CTL_FUZZY, .path = st.del ? "/fuzzydel" : "/fuzzyadd", .base = &base,
+        .op = st.del ? RK_FUZZY_DEL : RK_FUZZY_ADD, .base = &base,
         .max_requests = o.max_requests, .done_word = done_word(), .render = render,
     };
     int show = !o.no_progress && (o.progress || isatty(STDERR_FILENO));

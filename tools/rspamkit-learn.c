@@ -63,34 +63,26 @@ static const char *const store_files[] = {
 static struct {
     int compat;            /* invoked with an rspamc word: rspamc's output */
     const char *cls_name;  /* class for messages: "spam", "ham" or the --class name */
-    const char *path;
+    rk_ctl_op op;
     tk_outfmt fmt;
 } st;
 
-static const char *json_outcome(rk_ctl_outcome oc)
+static const char *outcome_word(rk_ctl_outcome oc)
 {
     static const char *const n[] = {"learned", "already_learned", "skipped", "failed"};
     return n[oc];
 }
 
 static void render(FILE *f, char **errline, const char *label, const rk_response *resp,
-                   rk_ctl_outcome oc, const rk_error *why, const json_t *reply)
+                   const rk_ctl_reply *r)
 {
-    double t = resp ? resp->elapsed : 0;
-    rk_error hint;
-    if (oc == RK_CTL_FAILED && resp && resp->status == 404 && strcmp(st.path, "/learnclass") == 0 &&
-        resp->reason && strcasecmp(resp->reason, "Not found") == 0) {
-        hint = *why;
-        snprintf(hint.msg, sizeof hint.msg,
-                 "the server has no /learnclass (Rspamd before 4.0): use --spam or --ham, "
-                 "and -c for another classifier");
-        why = &hint;
-    }
+    rk_ctl_outcome oc = r->outcome;
+    const rk_error *why = &r->why;
     if (st.compat) {
         /* rspamc: any 2xx reply is dumped (UCL in text mode: rspamc has no
          * text renderer for learn replies); errors go to stderr. */
         if (oc != RK_CTL_FAILED) {
-            tk_dump_compat(f, st.fmt, o.headers, label, resp, reply);
+            tk_ctl_dump(f, st.fmt, o.headers, "file", label, label, resp, r->doc);
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "not learned, skipped by the server: ", why->msg);
         } else {
@@ -99,21 +91,11 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             *errline = tk_line(label, "", why->msg);
         }
     } else if (o.json) {
-        json_t *v = json_object();
-        json_object_set_new(v, "filename", json_string(label));
-        json_object_set_new(v, "outcome", json_string(json_outcome(oc)));
-        json_object_set_new(v, "class", json_string(st.cls_name));
-        json_object_set_new(v, "status",
-                            why->http_status ? json_integer(why->http_status) : json_null());
-        if (oc != RK_CTL_DONE)
-            json_object_set_new(v, "message", json_string(why->msg));
-        json_object_set_new(v, "time", json_real(t));
-        char *js = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+        char *js = rk_ctl_reply_json(r, label, outcome_word(oc), st.cls_name, 0);
         if (js) {
             fprintf(f, "%s\n", js);
             free(js);
         }
-        json_decref(v);
         if (oc == RK_CTL_FAILED)
             *errline = tk_line(label, "", why->msg);
     } else {
@@ -201,7 +183,7 @@ int main(int argc, char **argv)
     if ((o.compact || o.ucl || o.headers) && !st.compat)
         return tk_usage_error(pc, "--compact, --ucl and --headers go with the rspamc words "
                                "learn_spam/learn_ham; use --json");
-    st.path = o.spam ? "/learnspam" : o.ham ? "/learnham" : "/learnclass";
+    st.op = o.spam ? RK_LEARN_SPAM : o.ham ? RK_LEARN_HAM : RK_LEARN_CLASS;
     st.cls_name = o.spam ? "spam" : o.ham ? "ham" : o.cls;
 
     tk_color_init();
@@ -227,8 +209,8 @@ int main(int argc, char **argv)
     rk_client *client = NULL;
     rk_headers base = {0};
     tk_walker *walker = NULL;
-    if (rk_msg_opts_headers(&mo, &base, &err) ||
-        (o.cls && !o.spam && !o.ham && rk_headers_add(&base, "Class", o.cls))) {
+    rk_ctl_args ca = {.cls = o.cls};
+    if (rk_msg_opts_headers(&mo, &base, &err) || rk_ctl_headers(st.op, &ca, &base, &err)) {
         tk_err("%s", err.msg[0] ? err.msg : "out of memory");
         code = err.code ? tk_exit_for(&err) : TK_EX_SOFTWARE;
         goto out;
@@ -241,7 +223,7 @@ int main(int argc, char **argv)
         .exclude = excl, .n_exclude = n_excl + n_store, .raw = o.raw, .split_mbox = 1,
     };
     tk_bulk b = {
-        .kind = RK_CTL_LEARN, .path = st.path, .base = &base, .max_requests = o.max_requests,
+        .op = st.op, .base = &base, .max_requests = o.max_requests,
         .done_word = "learned", .render = render,
     };
     int show = !o.no_progress && (o.progress || isatty(STDERR_FILENO));

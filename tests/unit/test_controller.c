@@ -1,5 +1,6 @@
-/* Unit tests for lib/controller.c: what learn and fuzzy replies mean, and the
- * bodies of /saveactions and /savesymbols. */
+/* Unit tests for lib/controller.c: requests, what learn and fuzzy replies
+ * mean, the typed stat/counters/uptime/actions views of canned replies (and
+ * malformed ones), and the bodies of /saveactions and /savesymbols. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,9 +8,11 @@
 #include "rspamkit.h"
 #include "tap.h"
 
-/* A reply as the client would return it. */
-static rk_ctl_outcome classify(rk_ctl_kind kind, int status, const char *reason,
-                               const char *body, rk_status code, rk_error *why)
+/* A reply as the client would return it, classified into `out` (cleared by
+ * the caller) or, with out NULL, into a reply that is cleared here. */
+static rk_ctl_outcome classify_op(rk_ctl_op op, int status, const char *reason,
+                                  const char *body, rk_status code, rk_error *why,
+                                  rk_ctl_reply *out)
 {
     rk_response r;
     rk_error err;
@@ -26,10 +29,20 @@ static rk_ctl_outcome classify(rk_ctl_kind kind, int status, const char *reason,
         snprintf(err.msg, sizeof err.msg, "authentication refused by 127.0.0.1:11334");
     else if (code == RK_ERR_HTTP)
         snprintf(err.msg, sizeof err.msg, "HTTP error: %d, %s", status, reason);
-    json_t *reply = NULL;
-    rk_ctl_outcome oc = rk_ctl_classify(kind, status ? &r : NULL, &err, &reply, why);
-    json_decref(reply);
+    r.elapsed = 0.25;
+    rk_ctl_reply tmp, *rep = out ? out : &tmp;
+    rk_ctl_outcome oc = rk_ctl_classify(op, status ? &r : NULL, &err, rep);
+    *why = rep->why;
+    if (!out)
+        rk_ctl_reply_clear(&tmp);
     return oc;
+}
+
+static rk_ctl_outcome classify(rk_ctl_kind kind, int status, const char *reason,
+                               const char *body, rk_status code, rk_error *why)
+{
+    return classify_op(kind == RK_CTL_LEARN ? RK_LEARN_SPAM : RK_FUZZY_ADD, status, reason, body,
+                       code, why, NULL);
 }
 
 static void test_learn(void)
@@ -111,6 +124,212 @@ static void test_fuzzy(void)
     is_str(rk_ctl_outcome_name(RK_CTL_FUZZY, RK_CTL_SKIPPED), "skipped", "outcome name");
 }
 
+static void test_requests(void)
+{
+    rk_request req = {0};
+    rk_ctl_request(RK_LEARN_HAM, &req);
+    is_str(req.path, "/learnham", "learn_ham path");
+    is_str(req.method, "POST", "learn_ham method");
+    rk_ctl_request(RK_FUZZY_DELHASH, &req);
+    is_str(req.path, "/fuzzydelhash", "delhash path");
+    is_str(req.method, "GET", "delhash has no body: GET");
+    ok(rk_ctl_op_kind(RK_LEARN_CLASS) == RK_CTL_LEARN && rk_ctl_op_kind(RK_FUZZY_DEL) == RK_CTL_FUZZY,
+       "kinds of operations");
+
+    char hash[RK_FUZZY_HASH_HEX + 2];
+    memset(hash, 'a', RK_FUZZY_HASH_HEX);
+    hash[RK_FUZZY_HASH_HEX] = 0;
+    ok(rk_fuzzy_hash_valid(hash), "128 hex digits: a hash");
+    hash[3] = 'G';
+    ok(!rk_fuzzy_hash_valid(hash), "a non-hex digit: not a hash");
+    hash[3] = 'F';
+    hash[RK_FUZZY_HASH_HEX] = 'a';
+    hash[RK_FUZZY_HASH_HEX + 1] = 0;
+    ok(!rk_fuzzy_hash_valid(hash), "129 digits: not a hash");
+    ok(!rk_fuzzy_hash_valid(""), "empty: not a hash");
+    hash[RK_FUZZY_HASH_HEX] = 0;
+
+    rk_headers h = {0};
+    rk_error err;
+    const char *hs[] = {hash};
+    rk_ctl_args a = {.cls = "news", .filename = "f.eml", .hashes = hs, .n_hashes = 1};
+    ok(rk_ctl_headers(RK_LEARN_CLASS, &a, &h, &err) == 0 && h.n == 2, "learn_class: two headers");
+    is_str(rk_headers_get(&h, "Class"), "news", "Class header");
+    is_str(rk_headers_get(&h, "Filename"), "f.eml", "Filename header");
+    rk_headers_clear(&h);
+    ok(rk_ctl_headers(RK_LEARN_SPAM, &a, &h, &err) == 0 && h.n == 1 && !rk_headers_get(&h, "Class"),
+       "learn_spam sends no Class");
+    rk_headers_clear(&h);
+    ok(rk_ctl_headers(RK_FUZZY_DELHASH, &a, &h, &err) == 0 && h.n == 2, "delhash: Hash, Filename");
+    is_str(h.v[0].name, "Hash", "Hash first");
+    rk_headers_clear(&h);
+    const char *bad[] = {"xyz"};
+    a.hashes = bad;
+    ok(rk_ctl_headers(RK_FUZZY_DELHASH, &a, &h, &err) == -1 && err.code == RK_ERR_USAGE,
+       "delhash refuses what is not a hash");
+    rk_headers_clear(&h);
+}
+
+static void test_replies(void)
+{
+    rk_error why;
+    rk_ctl_reply r;
+    ok(classify_op(RK_FUZZY_ADD, 200, "OK", "{\"success\":true,\"hashes\":[\"ab\",7,\"cd\"]}", RK_OK,
+                   &why, &r) == RK_CTL_DONE,
+       "fuzzy reply with hashes");
+    ok(r.n_hashes == 2, "the strings of hashes");
+    is_str(r.hashes[1], "cd", "second hash");
+    ok(r.doc != NULL && r.elapsed == 0.25, "the body and the time are kept");
+    char *js = rk_ctl_reply_json(&r, "m.eml", "added", NULL, 1);
+    is_str(js, "{\"filename\":\"m.eml\",\"outcome\":\"added\",\"status\":200,"
+               "\"hashes\":[\"ab\",7,\"cd\"],\"time\":0.25}", "--json line of a fuzzy reply");
+    free(js);
+    size_t len;
+    char *u = rk_ctl_doc_emit(r.doc, RK_EMIT_COMPACT, "m.eml", 0.5, &len);
+    is_str(u, "{\"success\":true,\"hashes\":[\"ab\",7,\"cd\"],\"filename\":\"m.eml\","
+              "\"scan_time\":0.500000}\n", "rspamc's compact dump with filename and scan_time");
+    ok(u && len == strlen(u), "its length");
+    free(u);
+    u = rk_ctl_doc_emit(r.doc, RK_EMIT_UCL, NULL, 0, &len);
+    ok(u && strstr(u, "success = true;\n") && !strstr(u, "filename"), "UCL dump, no filename");
+    free(u);
+    rk_ctl_reply_clear(&r);
+    ok(r.doc == NULL && r.hashes == NULL, "cleared");
+
+    ok(classify_op(RK_LEARN_HAM, 208, "x", "{\"error\":\"already learned\"}", RK_OK, &why, &r) ==
+           RK_CTL_ALREADY, "208");
+    js = rk_ctl_reply_json(&r, "a", "already_learned", "ham", 0);
+    is_str(js, "{\"filename\":\"a\",\"outcome\":\"already_learned\",\"class\":\"ham\",\"status\":208,"
+               "\"message\":\"already learned\",\"time\":0.25}", "--json line of a learn reply");
+    free(js);
+    rk_ctl_reply_clear(&r);
+
+    ok(classify_op(RK_LEARN_CLASS, 404, "Not found", "{\"error\":\"Not found\"}", RK_ERR_HTTP, &why,
+                   NULL) == RK_CTL_FAILED, "learn_class on a server without it: failed");
+    ok(strstr(why.msg, "the server has no /learnclass") != NULL, "says why");
+    ok(classify_op(RK_LEARN_SPAM, 404, "Not found", "{\"error\":\"Not found\"}", RK_ERR_HTTP, &why,
+                   NULL) == RK_CTL_FAILED && !strstr(why.msg, "learnclass"),
+       "the same 404 on learn_spam is not about learnclass");
+
+    rk_error e;
+    rk_error_clear(&e);
+    e.code = RK_ERR_INPUT;
+    snprintf(e.msg, sizeof e.msg, "cannot read");
+    rk_ctl_reply_fail(&r, &e);
+    ok(r.outcome == RK_CTL_FAILED && r.why.code == RK_ERR_INPUT && !r.doc, "a request never sent");
+    js = rk_ctl_reply_json(&r, NULL, "failed", NULL, 1);
+    is_str(js, "{\"outcome\":\"failed\",\"status\":null,\"hashes\":[],\"message\":\"cannot read\","
+               "\"time\":0.0}", "its --json line");
+    free(js);
+    rk_ctl_reply_clear(&r);
+}
+
+static rk_ctl_doc *doc(const char *s)
+{
+    rk_ctl_doc *d = NULL;
+    rk_error err;
+    rk_ctl_doc_parse(s, strlen(s), &d, &err);
+    return d;
+}
+
+static void test_stat(void)
+{
+    rk_error err;
+    rk_stat st;
+    rk_ctl_doc *d = doc("{\"scanned\":3,\"learned\":2.9,\"actions\":{\"reject\":2,\"no action\":true},"
+                        "\"scan_times\":[0.5,nan,-nan,inf,-Infinity,1,\"nan\"],\"spam_count\":2,"
+                        "\"fuzzy_hashes\":{\"local\":10},\"fuzzy_checked\":[1,\"x\",3],"
+                        "\"statfiles\":[{\"symbol\":\"BAYES_SPAM\",\"label\":\"spam\",\"total\":100,"
+                        "\"used\":10,\"type\":\"redis\"},{\"symbol\":7},3],\"total_learns\":15,"
+                        "\"note\":\"nan inf\"}");
+    ok(d != NULL, "a stat reply with nan and inf parses");
+    ok(rk_ctl_stat(d, &st, &err) == 0, "stat view");
+    ok(st.scanned == 3 && st.learned == 2 && st.spam_count == 2 && st.ham_count == 0 &&
+           st.total_learns == 15, "counters; a real truncated; missing is 0");
+    ok(st.n_actions == 2 && strcmp(st.actions[1].name, "no action") == 0 && st.actions[1].count == 0,
+       "actions in reply order; a non-number counts 0");
+    ok(st.has_scan_times && st.n_scan_times == 2 && st.scan_times[0] == 0.5 &&
+           st.scan_times[1] == 1, "scan_times: nan, inf and strings left out");
+    ok(st.has_fuzzy_hashes && st.n_fuzzy_hashes == 1 && st.fuzzy_hashes[0].count == 10,
+       "fuzzy hashes per storage");
+    ok(st.has_fuzzy_checked && st.n_fuzzy_checked == 3 && st.fuzzy_checked[1] == 0 &&
+           !st.has_fuzzy_found, "fuzzy_checked; fuzzy_found absent");
+    ok(st.n_statfiles == 3, "every statfile entry");
+    is_str(st.statfiles[0].label, "spam", "statfile label");
+    ok(st.statfiles[0].total == 100 && st.statfiles[0].used == 10, "statfile blocks");
+    ok(st.statfiles[1].label == NULL && strcmp(st.statfiles[1].symbol, "") == 0 &&
+           strcmp(st.statfiles[2].type, "") == 0, "malformed statfiles: empty strings, no label");
+    rk_stat_clear(&st);
+    size_t len;
+    char *js = rk_ctl_doc_emit(d, RK_EMIT_COMPACT, NULL, 0, &len);
+    ok(js && strstr(js, "\"scan_times\":[0.500000,null,null,null,null,1,\"nan\"]"),
+       "emitted: nan and inf are null, the string stays");
+    ok(js && strstr(js, "\"note\":\"nan inf\""), "nan inside a string is kept");
+    free(js);
+    rk_ctl_doc_free(d);
+
+    d = doc("[1,2]");
+    ok(rk_ctl_stat(d, &st, &err) == -1 && err.code == RK_ERR_PROTOCOL, "stat of an array: protocol");
+    rk_ctl_doc_free(d);
+    rk_ctl_doc *bad = NULL;
+    ok(rk_ctl_doc_parse("{\"a\":nano}", 10, &bad, &err) == -1 && err.code == RK_ERR_PROTOCOL && !bad,
+       "nano is not nan: invalid");
+    ok(rk_ctl_doc_parse("", 0, &bad, &err) == -1, "empty body: invalid");
+    is_str(err.msg, "empty body", "says so");
+    ok(rk_ctl_doc_parse("{\"a\":", 5, &bad, &err) == -1, "truncated: invalid");
+    ok(rk_ctl_doc_parse("\"x\"", 3, &bad, &err) == -1, "a string is not a reply");
+}
+
+static void test_views(void)
+{
+    rk_error err;
+    rk_ctl_doc *d = doc("[{\"symbol\":\"A\",\"weight\":1.5,\"frequency\":0.1,\"hits\":12,\"time\":2},"
+                        "{\"symbol\":\"B\",\"weight\":2},{\"weight\":1,\"frequency\":0,\"hits\":1},"
+                        "7]");
+    rk_counter *c = NULL;
+    size_t n = 0;
+    ok(rk_ctl_counters(d, &c, &n, &err) == 0 && n == 4, "counters: every entry");
+    ok(c[0].complete && c[0].weight == 1.5 && c[0].hits == 12 && c[0].time == 2 &&
+           c[0].frequency_stddev == 0, "a complete row");
+    ok(!c[1].complete && !c[2].complete && !c[3].complete && c[3].symbol == NULL,
+       "incomplete rows are marked");
+    free(c);
+    ok(rk_ctl_uptime(d, &(rk_uptime){0}, &err) == -1, "uptime of an array: protocol");
+
+    rk_action_score *a = NULL;
+    ok(rk_ctl_actions(d, &a, &n, &err) == 0 && n == 0, "actions: entries without a name left out");
+    free(a);
+    rk_ctl_doc_free(d);
+
+    d = doc("{\"version\":\"3.4\",\"uptime\":90061.7}");
+    rk_uptime u;
+    ok(rk_ctl_uptime(d, &u, &err) == 0 && u.has_uptime && u.uptime == 90061, "uptime");
+    is_str(u.version, "3.4", "version");
+    rk_ctl_doc_free(d);
+    d = doc("{\"version\":3}");
+    ok(rk_ctl_uptime(d, &u, &err) == 0 && !u.has_uptime && strcmp(u.version, "") == 0,
+       "a version that is not a string; no uptime");
+    ok(rk_ctl_counters(d, &c, &n, &err) == -1 && err.code == RK_ERR_PROTOCOL && !c,
+       "counters of an object: protocol");
+    rk_ctl_doc_free(d);
+    d = doc("{}");
+    ok(rk_ctl_uptime(d, &u, &err) == 0 && !u.version && !u.has_uptime, "nothing in it");
+    rk_ctl_doc_free(d);
+
+    d = doc("[{\"action\":\"reject\",\"value\":15},{\"action\":\"greylist\",\"value\":null},"
+            "{\"value\":3},{\"action\":\"add header\",\"value\":\"x\"}]");
+    ok(rk_ctl_actions(d, &a, &n, &err) == 0 && n == 3, "actions");
+    ok(a[0].score == 15 && isnan(a[1].score) && isnan(a[2].score), "disabled is NAN");
+    is_str(a[2].name, "add header", "names as the server spells them");
+    size_t len;
+    char *s = rk_ctl_doc_emit(d, RK_EMIT_UCL, NULL, 0, &len);
+    ok(s && len && s[len - 1] == '\n' && (len < 2 || s[len - 2] != '\n'),
+       "a top-level array in UCL ends with one newline");
+    free(s);
+    free(a);
+    rk_ctl_doc_free(d);
+}
+
 static void test_settings(void)
 {
     rk_error err;
@@ -120,25 +339,26 @@ static void test_settings(void)
     ok(rk_action_name_canon("rewrite-subject", &c) == 0 && strcmp(c, "rewrite subject") == 0,
        "action names: hyphens");
     ok(rk_action_name_canon("bogus", &c) == -1, "unknown action");
-    json_t *actions = json_loads("[{\"action\":\"greylist\",\"value\":4.0},"
-                                 "{\"action\":\"add header\",\"value\":6.0},"
-                                 "{\"action\":\"reject\",\"value\":15.0},"
-                                 "{\"action\":\"soft reject\",\"value\":null},"
-                                 "{\"action\":\"rewrite subject\",\"value\":null}]", 0, NULL);
-    char *b = rk_saveactions_body(actions, "reject", 20, &err);
+    ok(rk_ctl_action_settable("Rewrite_Subject") && rk_ctl_action_settable("greylist") &&
+           !rk_ctl_action_settable("soft reject") && !rk_ctl_action_settable("no_action") &&
+           !rk_ctl_action_settable("bogus"), "the four actions 3.4 can set");
+    const rk_action_score actions[] = {{"greylist", 4.0}, {"add header", 6.0}, {"reject", 15.0},
+                                       {"soft reject", NAN}, {"rewrite subject", NAN}};
+    size_t na = sizeof actions / sizeof *actions;
+    char *b = rk_saveactions_body(actions, na, "reject", 20, &err);
     is_str(b, "[20.0,null,6.0,4.0]", "saveactions: reject, rewrite subject, add header, greylist");
     free(b);
-    b = rk_saveactions_body(actions, "greylist", 4.5, &err);
+    b = rk_saveactions_body(actions, na, "greylist", 4.5, &err);
     is_str(b, "[15.0,null,6.0,4.5]", "saveactions: the others unchanged");
     free(b);
-    b = rk_saveactions_body(actions, "rewrite_subject", NAN, &err);
+    b = rk_saveactions_body(actions, na, "rewrite_subject", NAN, &err);
     is_str(b, "[15.0,null,6.0,4.0]", "saveactions: NAN is null");
     free(b);
-    b = rk_saveactions_body(actions, "soft reject", 3, &err);
+    b = rk_saveactions_body(actions, na, "soft reject", 3, &err);
     ok(!b && err.code == RK_ERR_USAGE, "saveactions cannot set soft reject");
-    b = rk_saveactions_body(json_object_get(actions, "x"), "reject", 3, &err);
-    ok(!b && err.code == RK_ERR_PROTOCOL, "saveactions needs the /actions array");
-    json_decref(actions);
+    b = rk_saveactions_body(NULL, 0, "reject", 3, &err);
+    is_str(b, "[3.0,null,null,null]", "saveactions without actions: the others disabled");
+    free(b);
     b = rk_savesymbols_body("MISSING_DATE", 2.5, &err);
     is_str(b, "[{\"name\":\"MISSING_DATE\",\"value\":2.5}]", "savesymbols body");
     free(b);
@@ -150,6 +370,10 @@ int main(void)
 {
     test_learn();
     test_fuzzy();
+    test_requests();
+    test_replies();
+    test_stat();
+    test_views();
     test_settings();
     return tap_done();
 }
