@@ -23,7 +23,7 @@ static const struct {
 };
 
 /* Subcommands: rspamkit scan|learn|fuzzy|pw|configdump|ctl ... */
-static const char *const tools[] = {"scan", "learn", "fuzzy", "pw", "configdump", "ctl"};
+static const char *const tools[] = {"scan", "learn", "fuzzy", "pw", "configdump", "ctl", "spamc"};
 
 /* Options of rspamc (and ours) that take a separate value, so that the value
  * is not mistaken for a command word. -P takes an optional value and never
@@ -104,6 +104,9 @@ static int run_tool(const char *tool, char **argv, int argc, int skip)
 
 int main(int argc, char **argv)
 {
+    const char *base = strrchr(argv[0], '/');
+    if (strcmp(base ? base + 1 : argv[0], "spamc") == 0)
+        return run_tool("spamc", argv, argc, 0);
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
             usage(stdout);
