@@ -95,6 +95,8 @@ static struct poptOption spamc_table[] = {
     {"ssl-key", 0, POPT_ARG_STRING, &o.ssl_key, 0, "Client certificates: not supported", "FILE"},
     {"ping", 'K', POPT_ARG_NONE, &o.ping, 0, "Check that the server answers (Rspamd's /ping)",
      NULL},
+    {"compress", 0, POPT_ARG_NONE, &tk_transport_opts.compressed, 0,
+     "As -z: compress the message (zstd: Rspamd does not take gzip)", NULL},
     {NULL, '4', POPT_ARG_NONE, &o.ipv4, 0, "Accepted: every address of a name is tried", NULL},
     {NULL, '6', POPT_ARG_NONE, &o.ipv6, 0, "Accepted: every address of a name is tried", NULL},
     {NULL, 'f', POPT_ARG_NONE, &o.obsolete_f, 0, "Accepted (the default)", NULL},
@@ -206,7 +208,7 @@ static int emit(const struct iovec *iov, size_t n, int code)
             signal(SIGPIPE, SIG_DFL);
             execvp(pipe_argv[0], pipe_argv);
             fprintf(stderr, "%s: cannot run %s: %s\n", tk_prog, pipe_argv[0], strerror(errno));
-            _exit(TK_EX_TEMPFAIL);
+            _exit(SC_EX_OSERR);
         }
         close(pfd[0]);
         fd = pfd[1];
@@ -557,6 +559,8 @@ static int check_options(poptContext pc)
     if (o.report)
         return tk_usage_error(pc, "-C %s: Rspamd has no collaborative reporting through spamc; "
                               "use rspamkit fuzzy to add or delete fuzzy hashes", o.report);
+    if (tk_transport_opts.local_file)
+        return tk_usage_error(pc, "--local-file: the message comes from stdin, not a file");
     if (o.bsmtp)
         return tk_usage_error(pc, "-B/--bsmtp is not supported");
     if (o.ssl_cert || o.ssl_key || o.ssl_ca_path)
