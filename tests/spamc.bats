@@ -197,6 +197,19 @@ check_report() { # output of -R/-r: score line, then the details table
     cmp "$M/back" "$M/odd.eml"
 }
 
+@test "an empty message: a failure, as spamc: nothing and 0 (74 with -x), 0/0 with -c, 74 with -L" {
+    for who in sa rk; do
+        run --separate-stderr $who < /dev/null
+        [ "$status" -eq 0 ] && [ -z "$output" ]
+        run --separate-stderr $who -x < /dev/null
+        [ "$status" -eq 74 ] && [ -z "$output" ]
+        run --separate-stderr $who -c < /dev/null
+        [ "$status" -eq 0 ] && [ "$output" = 0/0 ]
+        run --separate-stderr $who -L spam < /dev/null
+        [ "$status" -eq 74 ] && [ -z "$output" ]
+    done
+}
+
 @test "-E: filters and exits 1 for spam, 0 for ham, as spamc" {
     for m in spam ham; do
         run sa -E < "$M/$m.eml"

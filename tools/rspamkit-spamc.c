@@ -398,7 +398,9 @@ static char *hosts_for(int controller, int *port)
     if (!o.ssl || (controller && o.controller) || (!controller && o.socket))
         return strdup(h);
     /* -S: https:// before each entry of -d */
-    size_t cap = strlen(h) * 2 + 16;
+    size_t cap = strlen(h) + 10;
+    for (const char *c = h; *c; c++)
+        cap += (*c == ',') * 10;
     char *s = malloc(cap), *q = s;
     if (!s)
         return NULL;
@@ -567,7 +569,7 @@ static int check_options(poptContext pc)
         return tk_usage_error(pc, "%s is not supported (use --ssl-ca-file)",
                               o.ssl_ca_path ? "--ssl-ca-path" : "a client certificate");
     if (o.tempfail && !o.no_fallback)
-        tk_err("-X is only valid if -x is set first");
+        tk_err("-X has an effect only with -x");
     if (o.max_size <= 0 || o.max_size > SC_MAX_SIZE)
         return tk_usage_error(pc, "-s must be between 1 and %d", SC_MAX_SIZE);
     if (o.port < 0 || o.port > 65535)
@@ -657,7 +659,10 @@ int main(int argc, char **argv)
         return TK_EX_IOERR;
     }
     int code;
-    if (len > (size_t)o.max_size) {
+    if (!len) { /* spamc: an I/O error */
+        tk_err("the message is empty: not %s", o.learn ? "learned" : "scanned");
+        code = o.learn ? TK_EX_IOERR : scan_failed(msg, len, TK_EX_IOERR, 0);
+    } else if (len > (size_t)o.max_size) {
         tk_err("the message (%zu bytes) is larger than -s %ld: not %s", len, o.max_size,
                o.learn ? "learned" : "scanned");
         code = o.learn ? SC_EX_TOOBIG : scan_failed(msg, len, 0, 1);
