@@ -312,11 +312,36 @@ check_report() { # output of -R/-r: score line, then the details table
     [[ $stderr == *"127.0.0.1:$port"* ]]
 }
 
-@test "-L forget and -C: Rspamd cannot serve them; a clear error and exit 64" {
+@test "-L forget: Rspamd cannot serve it; a clear error and exit 64" {
     run --separate-stderr rk -L forget < "$M/ham.eml"
     [ "$status" -eq 64 ] && [[ $stderr == *"cannot unlearn"* ]]
-    run --separate-stderr rk -C report < "$M/ham.eml"
-    [ "$status" -eq 64 ] && [[ $stderr == *"fuzzy"* ]]
+}
+
+@test "-C report: learned, 'Unable to report' and exit 0 without a reporting service, as spamc" {
+    export RSPAMKIT_PASSWORD=$RK_PASSWORD
+    for who in sa "rk --controller $CONTROLLER"; do
+        run --separate-stderr $who -C report < "$M/spam.eml"
+        [ "$status" -eq 0 ] && [ "$output" = "Unable to report/revoke message" ] ||
+            { echo "$who: $status $output $stderr"; false; }
+        run --separate-stderr $who -C bogus < "$M/spam.eml"
+        [ "$status" -eq 64 ] && [ -z "$output" ]
+    done
+}
+
+@test "-C report/revoke --fuzzy-flag: the fuzzy hashes are added, then deleted" {
+    export RSPAMKIT_PASSWORD=$RK_PASSWORD
+    tag="spamc-fuzzy-$$-$RANDOM$RANDOM"
+    { sed '/^$/q' "$M/ham.eml"; printf 'Unique text %s for the fuzzy storage, long enough to hash.\n' "$tag"; } > "$M/f.eml"
+    [[ $(rk -y < "$M/f.eml") != *FUZZY_DENIED* ]]
+    run --separate-stderr rk --controller "$CONTROLLER" -C report --fuzzy-flag 1 < "$M/f.eml"
+    [ "$status" -eq 0 ] && [ "$output" = "Message successfully reported/revoked" ] ||
+        { echo "$status $output $stderr"; false; }
+    for _ in $(seq 50); do [[ $(rk -y < "$M/f.eml") == *FUZZY_DENIED* ]] && break; sleep 0.2; done
+    [[ $(rk -y < "$M/f.eml") == *FUZZY_DENIED* ]]
+    run --separate-stderr rk --controller "$CONTROLLER" -C revoke --fuzzy-flag 1 < "$M/f.eml"
+    [ "$status" -eq 0 ] && [ "$output" = "Message successfully reported/revoked" ]
+    for _ in $(seq 50); do [[ $(rk -y < "$M/f.eml") != *FUZZY_DENIED* ]] && break; sleep 0.2; done
+    [[ $(rk -y < "$M/f.eml") != *FUZZY_DENIED* ]]
 }
 
 @test "-L: -d HOST means the controller on HOST's port 11334; -U needs --controller" {

@@ -29,7 +29,7 @@ static struct {
     char *dest, *socket, *learn, *report, *user, *config, *controller, *password_file;
     char *ssl_cert, *ssl_key, *ssl_ca_file, *ssl_ca_path;
     int port, check, full, full_spam, tests, exitcode, no_fallback, tempfail, ping;
-    int randomize, bsmtp, log_stderr, headers, ipv4, ipv6, ssl, help, version, obsolete_f;
+    int fuzzy_flag, randomize, bsmtp, log_stderr, headers, ipv4, ipv6, ssl, help, version, obsolete_f;
     int timeout, connect_timeout, connect_retries, retry_sleep, filter_retries,
         filter_retry_sleep;
     long max_size;
@@ -64,7 +64,11 @@ static struct poptOption spamc_table[] = {
      "Learn the message as spam or ham through Rspamd's controller (forget: not supported)",
      "TYPE"},
     {"reporttype", 'C', POPT_ARG_STRING, &o.report, 0,
-     "report or revoke: not supported by Rspamd (use rspamkit fuzzy)", "TYPE"},
+     "report: learn as spam and add fuzzy hashes (--fuzzy-flag); revoke: learn as ham and "
+     "delete them",
+     "TYPE"},
+    {"fuzzy-flag", 0, POPT_ARG_INT, &o.fuzzy_flag, 0,
+     "Fuzzy list (flag of a fuzzy_check rule) that -C reports to", "N"},
     {"check", 'c', POPT_ARG_NONE, &o.check, 0,
      "Print score/threshold; exit 1 for spam, 0 otherwise", NULL},
     {"tests", 'y', POPT_ARG_NONE, &o.tests, 0, "Print the names of the symbols hit, comma-separated",
@@ -101,10 +105,11 @@ static struct poptOption spamc_table[] = {
     {NULL, '6', POPT_ARG_NONE, &o.ipv6, 0, "Accepted: every address of a name is tried", NULL},
     {NULL, 'f', POPT_ARG_NONE, &o.obsolete_f, 0, "Accepted (the default)", NULL},
     {"controller", 0, POPT_ARG_STRING, &o.controller, 0,
-     "Controller for -L (default: the hosts of -d on port 11334, or the config file's)",
+     "Controller for -L and -C (default: the hosts of -d on port 11334, or the config "
+     "file's)",
      "HOSTS"},
     {"password-file", 0, POPT_ARG_STRING, &o.password_file, 0,
-     "Controller password for -L from FILE (or RSPAMKIT_PASSWORD, or the config file)", "FILE"},
+     "Controller password for -L and -C from FILE (or RSPAMKIT_PASSWORD, or the config file)", "FILE"},
     {"help", 'h', POPT_ARG_NONE, &o.help, 0, "Print this help and exit", NULL},
     {"version", 'V', POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
@@ -422,7 +427,7 @@ static rk_client *client_for(int controller, int *code)
         int c2 = 0;
         const rk_settings *conf = tk_settings(&c2);
         if (conf && !conf->controller) {
-            tk_err("-L goes to Rspamd's controller, and -U names the scanner's socket: give "
+            tk_err("-L and -C go to Rspamd's controller, and -U names the scanner's socket: give "
                    "--controller HOSTS (or controller in rspamkit.conf)");
             *code = TK_EX_USAGE;
             return NULL;
@@ -432,13 +437,13 @@ static rk_client *client_for(int controller, int *code)
 }
 
 static int request(int controller, const char *path, const unsigned char *msg, size_t len,
-                   rk_response *resp, rk_error *err, int *code)
+                   int flag, rk_response *resp, rk_error *err, int *code)
 {
     rk_client *c = client_for(controller, code);
     if (!c)
         return -1;
     rk_headers h = {0};
-    rk_msg_opts mo = {.deliver_to = o.user};
+    rk_msg_opts mo = {.deliver_to = o.user, .flag = flag};
     int rc = -1;
     if (rk_msg_opts_headers(&mo, &h, err) == 0) {
         rk_request req = {.path = path, .method = msg ? "POST" : "GET", .body = msg,
@@ -458,7 +463,7 @@ static int do_ping(void)
     rk_error err;
     rk_error_clear(&err);
     int code = 0;
-    if (request(0, "/ping", NULL, 0, &resp, &err, &code) == 0)
+    if (request(0, "/ping", NULL, 0, 0, &resp, &err, &code) == 0)
         code = emit_buf("SPAMD/1.5 0\n", 12, 0);
     else if (err.code)
         tk_err("%s", err.msg);
@@ -466,32 +471,61 @@ static int do_ping(void)
     return code;
 }
 
-static int do_learn(const unsigned char *msg, size_t len)
+/* A learn or fuzzy request to the controller: its outcome; RK_CTL_FAILED
+ * with *code set and the error printed. */
+static rk_ctl_outcome tell(const char *path, rk_ctl_kind kind, const unsigned char *msg,
+                           size_t len, int *code)
 {
     rk_response resp = {0};
     rk_error err, why;
     rk_error_clear(&err);
-    int code = 0;
-    const char *path = strcmp(o.learn, "spam") == 0 ? "/learnspam" : "/learnham";
-    int rc = request(1, path, msg, len, &resp, &err, &code);
+    int flag = kind == RK_CTL_FUZZY ? o.fuzzy_flag : 0;
+    int rc = request(1, path, msg, len, flag, &resp, &err, code);
     if (rc && !resp.status) {
         if (err.code)
             tk_err("%s", err.msg);
         rk_response_clear(&resp);
-        return code;
+        return RK_CTL_FAILED;
     }
-    rk_ctl_outcome oc = rk_ctl_classify(RK_CTL_LEARN, &resp, rc ? &err : NULL, NULL, &why);
+    rk_ctl_outcome oc = rk_ctl_classify(kind, &resp, rc ? &err : NULL, NULL, &why);
     rk_response_clear(&resp);
-    switch (oc) {
-    case RK_CTL_DONE: return emit_buf("Message successfully un/learned\n", 32, 0);
-    case RK_CTL_SKIPPED: /* spamc's answer when nothing was learned */
-        tk_err("not learned, skipped by the server: %s", why.msg);
-        return emit_buf("Message was already un/learned\n", 31, 0);
-    case RK_CTL_ALREADY: return emit_buf("Message was already un/learned\n", 31, 0);
-    case RK_CTL_FAILED: break;
+    if (oc == RK_CTL_FAILED) {
+        tk_err("%s", why.msg);
+        *code = fail_code(&why);
+    } else if (oc == RK_CTL_SKIPPED) {
+        tk_err("%s: skipped by the server: %s", path, why.msg);
     }
-    tk_err("%s", why.msg);
-    return fail_code(&why);
+    return oc;
+}
+
+/* -L: spamc's answer is "already" whenever nothing was learned. */
+static int do_learn(const unsigned char *msg, size_t len)
+{
+    int code = 0;
+    const char *path = strcmp(o.learn, "spam") == 0 ? "/learnspam" : "/learnham";
+    switch (tell(path, RK_CTL_LEARN, msg, len, &code)) {
+    case RK_CTL_FAILED: return code;
+    case RK_CTL_DONE: return emit_buf("Message successfully un/learned\n", 32, 0);
+    default: return emit_buf("Message was already un/learned\n", 31, 0);
+    }
+}
+
+/* -C: learn the message, then report it to (or revoke it from) the shared
+ * database, Rspamd's fuzzy storage, when --fuzzy-flag names a list; like
+ * spamc without a reporting service, "Unable to ..." is not a failure. */
+static int do_report(const unsigned char *msg, size_t len)
+{
+    int code = 0, revoke = strcmp(o.report, "revoke") == 0;
+    if (tell(revoke ? "/learnham" : "/learnspam", RK_CTL_LEARN, msg, len, &code) == RK_CTL_FAILED)
+        return code;
+    rk_ctl_outcome oc = RK_CTL_SKIPPED;
+    if (o.fuzzy_flag)
+        oc = tell(revoke ? "/fuzzydel" : "/fuzzyadd", RK_CTL_FUZZY, msg, len, &code);
+    if (oc == RK_CTL_FAILED)
+        return code;
+    if (oc == RK_CTL_DONE)
+        return emit_buf("Message successfully reported/revoked\n", 38, 0);
+    return emit_buf("Unable to report/revoke message\n", 32, 0);
 }
 
 static int do_scan(const unsigned char *msg, size_t len)
@@ -500,7 +534,7 @@ static int do_scan(const unsigned char *msg, size_t len)
     rk_error err;
     rk_error_clear(&err);
     int code = 0;
-    if (request(0, "/checkv2", msg, len, &resp, &err, &code)) {
+    if (request(0, "/checkv2", msg, len, 0, &resp, &err, &code)) {
         if (err.code)
             tk_err("%s", err.msg);
         rk_response_clear(&resp);
@@ -556,11 +590,12 @@ static int check_options(poptContext pc)
             return tk_usage_error(pc, "-L forget: Rspamd cannot unlearn a message");
         return tk_usage_error(pc, "Please specify a legal learn type (spam, ham)");
     }
-    if (o.learn && (modes || o.ping || o.report))
-        return tk_usage_error(pc, "-L excludes -c, -r, -R, -y, -K and -C");
-    if (o.report)
-        return tk_usage_error(pc, "-C %s: Rspamd has no collaborative reporting through spamc; "
-                              "use rspamkit fuzzy to add or delete fuzzy hashes", o.report);
+    if (o.report && strcmp(o.report, "report") != 0 && strcmp(o.report, "revoke") != 0)
+        return tk_usage_error(pc, "Please specify a legal report type (report, revoke)");
+    if ((o.learn || o.report) && (modes || o.ping || (o.learn && o.report)))
+        return tk_usage_error(pc, "-L and -C exclude -c, -r, -R, -y, -K and each other");
+    if (o.fuzzy_flag && !o.report)
+        return tk_usage_error(pc, "--fuzzy-flag goes with -C");
     if (tk_transport_opts.local_file)
         return tk_usage_error(pc, "--local-file: the message comes from stdin, not a file");
     if (o.bsmtp)
@@ -660,14 +695,14 @@ int main(int argc, char **argv)
     }
     int code;
     if (!len) { /* spamc: an I/O error */
-        tk_err("the message is empty: not %s", o.learn ? "learned" : "scanned");
-        code = o.learn ? TK_EX_IOERR : scan_failed(msg, len, TK_EX_IOERR, 0);
+        tk_err("the message is empty: not %s", o.learn || o.report ? "learned" : "scanned");
+        code = o.learn || o.report ? TK_EX_IOERR : scan_failed(msg, len, TK_EX_IOERR, 0);
     } else if (len > (size_t)o.max_size) {
         tk_err("the message (%zu bytes) is larger than -s %ld: not %s", len, o.max_size,
-               o.learn ? "learned" : "scanned");
-        code = o.learn ? SC_EX_TOOBIG : scan_failed(msg, len, 0, 1);
+               o.learn || o.report ? "learned" : "scanned");
+        code = o.learn || o.report ? SC_EX_TOOBIG : scan_failed(msg, len, 0, 1);
     } else {
-        code = o.learn ? do_learn(msg, len) : do_scan(msg, len);
+        code = o.learn ? do_learn(msg, len) : o.report ? do_report(msg, len) : do_scan(msg, len);
     }
     free(msg);
     return code;
