@@ -210,6 +210,22 @@ check_report() { # output of -R/-r: score line, then the details table
     done
 }
 
+@test "-B: the message inside a BSMTP envelope, dots unstuffed for the scan and stuffed again" {
+    { printf 'HELO client.example.com\nMAIL FROM:<a@example.com>\nRCPT TO:<b@example.org>\nDATA\n'
+      sed 's/^\./../' "$M/ham.eml"; printf '..a line with a dot\n.\nQUIT\n'; } > "$M/in.bsmtp"
+    for who in sa rk; do
+        run --separate-stderr $who -B < "$M/in.bsmtp"
+        [ "$status" -eq 0 ]
+        grep -q '^X-Spam-Status: ' <<<"$output"
+        $who -B < "$M/in.bsmtp" | strip_xspam | cmp - "$M/in.bsmtp"
+        # not BSMTP: the input unchanged, or 65 with -x
+        run --separate-stderr $who -B < "$M/ham.eml"
+        [ "$status" -eq 0 ] && [ "$output" = "$(cat "$M/ham.eml")" ]
+        run --separate-stderr $who -B -x < "$M/ham.eml"
+        [ "$status" -eq 65 ] && [ -z "$output" ]
+    done
+}
+
 @test "-E: filters and exits 1 for spam, 0 for ham, as spamc" {
     for m in spam ham; do
         run sa -E < "$M/$m.eml"

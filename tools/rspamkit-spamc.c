@@ -89,7 +89,8 @@ static struct poptOption spamc_table[] = {
      "Pipe the output to COMMAND ARGS... (the last option: the rest is the command)", "COMMAND"},
     {"config", 'F', POPT_ARG_STRING, &o.config, 0,
      "Read more options from FILE (spamc.conf syntax) before the command line", "FILE"},
-    {"bsmtp", 'B', POPT_ARG_NONE, &o.bsmtp, 0, "BSMTP input: not supported", NULL},
+    {"bsmtp", 'B', POPT_ARG_NONE, &o.bsmtp, 0,
+     "The input is one BSMTP message: scan what is between DATA and the lone dot", NULL},
     {"ssl", 'S', POPT_ARG_NONE, &o.ssl, 0, "Talk HTTPS to the servers of -d (a TLS proxy)", NULL},
     {"ssl-ca-file", 0, POPT_ARG_STRING, &o.ssl_ca_file, 0,
      "CA certificates to verify the server with (as --cacert)", "FILE"},
@@ -188,6 +189,76 @@ nomem:
 /* ------------------------------------------------------------ output */
 
 static char **pipe_argv; /* -e */
+
+/* The input as read, and with -B its envelope around the message. */
+static struct {
+    const unsigned char *raw;
+    size_t raw_len;
+    size_t pre_len;               /* raw[0, pre_len): up to the DATA line */
+    const unsigned char *post;    /* the lone dot line and what follows */
+    size_t post_len;
+} in;
+
+/* -B: the message between the DATA line and the lone dot, dots unstuffed
+ * (malloc'd in *msg), as spamc finds them. 0, or -1 if there is none. */
+static int bsmtp_parse(const unsigned char *raw, size_t len, unsigned char **msg, size_t *mlen)
+{
+    const unsigned char *p = raw, *end = raw + len, *start = NULL;
+    while (!start && (p = memchr(p, '\n', (size_t)(end - p)))) {
+        p++;
+        if (end - p >= 5 && strncasecmp((const char *)p, "DATA", 4) == 0) {
+            const unsigned char *q = p + 4 + (p[4] == '\r');
+            if (q < end && *q == '\n')
+                start = q + 1;
+        }
+    }
+    if (!start || !(*msg = malloc((size_t)(end - start) + 1)))
+        return -1;
+    size_t j = 0;
+    for (const unsigned char *c = start; c < end; c++) {
+        if ((c == start || c[-1] == '\n') && *c == '.') {
+            size_t left = (size_t)(end - c);
+            if (left == 1 || c[1] == '\n' || (left > 2 && c[1] == '\r' && c[2] == '\n')) {
+                in.pre_len = (size_t)(start - raw);
+                in.post = c;
+                in.post_len = left;
+                *mlen = j;
+                return 0;
+            }
+            if (c[1] == '.')
+                continue; /* a stuffed dot */
+        }
+        (*msg)[j++] = *c;
+    }
+    free(*msg);
+    *msg = NULL;
+    return -1;
+}
+
+/* -B: the output message, dot-stuffed, back in its envelope (malloc'd). */
+static unsigned char *bsmtp_wrap(const struct iovec *v, size_t n, size_t *len)
+{
+    size_t total = in.pre_len + in.post_len + 1;
+    for (size_t i = 0; i < n; i++)
+        total += v[i].iov_len * 2;
+    unsigned char *out = malloc(total), *q = out;
+    if (!out)
+        return NULL;
+    memcpy(q, in.raw, in.pre_len);
+    q += in.pre_len;
+    int bol = 1;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < v[i].iov_len; k++) {
+            unsigned char c = ((const unsigned char *)v[i].iov_base)[k];
+            if (bol && c == '.')
+                *q++ = '.';
+            *q++ = c;
+            bol = c == '\n';
+        }
+    memcpy(q, in.post, in.post_len);
+    *len = (size_t)(q - out) + in.post_len;
+    return out;
+}
 
 /* Write the output to stdout, or to the -e command; returns the exit code
  * to use (the command's status with -e), or `code` when all went well. */
@@ -354,7 +425,14 @@ static int emit_message(const unsigned char *msg, size_t len, const rk_result *r
             v[k++] = (struct iovec){checker, (size_t)n};
         v[k++] = out.iov[i];
     }
-    code = emit(v, k, code);
+    if (in.post) {
+        size_t wlen = 0;
+        unsigned char *w = bsmtp_wrap(v, k, &wlen);
+        code = w ? emit_buf(w, wlen, code) : (tk_err("out of memory"), TK_EX_SOFTWARE);
+        free(w);
+    } else {
+        code = emit(v, k, code);
+    }
     free(v);
     free(checker);
     lda_out_clear(&out);
@@ -376,9 +454,9 @@ static int fail_code(const rk_error *err)
     return code;
 }
 
-/* The scan failed (or was not done): spamc's safe fallback, or its error
- * output with -x. */
-static int scan_failed(const unsigned char *msg, size_t len, int code, int too_big)
+/* The scan failed (or was not done): spamc's safe fallback (the input as
+ * it came), or its error output with -x. */
+static int scan_failed(int code, int too_big)
 {
     int ret = too_big || !o.no_fallback ? 0 : code;
     if (o.check || o.full || o.full_spam)
@@ -386,7 +464,7 @@ static int scan_failed(const unsigned char *msg, size_t len, int code, int too_b
     if (o.tests)
         return emit_buf("\n", 1, ret);
     if (!o.no_fallback || too_big)
-        return emit_buf(msg, len, ret);
+        return emit_buf(in.raw, in.raw_len, ret);
     return ret;
 }
 
@@ -538,7 +616,7 @@ static int do_scan(const unsigned char *msg, size_t len)
         if (err.code)
             tk_err("%s", err.msg);
         rk_response_clear(&resp);
-        return scan_failed(msg, len, code, 0);
+        return scan_failed(code, 0);
     }
     size_t off = 0;
     const char *mo = rk_headers_get(&resp.headers, "Message-Offset");
@@ -551,7 +629,7 @@ static int do_scan(const unsigned char *msg, size_t len)
         if (parsed)
             rk_result_clear(&r);
         rk_response_clear(&resp);
-        return scan_failed(msg, len, parsed ? TK_EX_PROTOCOL : tk_exit_for(&err), 0);
+        return scan_failed(parsed ? TK_EX_PROTOCOL : tk_exit_for(&err), 0);
     }
     int spam = is_spam(&r);
     char *s = NULL;
@@ -598,8 +676,6 @@ static int check_options(poptContext pc)
         return tk_usage_error(pc, "--fuzzy-flag goes with -C");
     if (tk_transport_opts.local_file)
         return tk_usage_error(pc, "--local-file: the message comes from stdin, not a file");
-    if (o.bsmtp)
-        return tk_usage_error(pc, "-B/--bsmtp is not supported");
     if (o.ssl_cert || o.ssl_key || o.ssl_ca_path)
         return tk_usage_error(pc, "%s is not supported (use --ssl-ca-file)",
                               o.ssl_ca_path ? "--ssl-ca-path" : "a client certificate");
@@ -687,23 +763,34 @@ int main(int argc, char **argv)
     if (o.ping)
         return do_ping();
 
-    unsigned char *msg = NULL;
-    size_t len = 0;
-    if (tk_read_fd(STDIN_FILENO, &msg, &len) != 0) {
+    unsigned char *raw = NULL, *body = NULL;
+    size_t raw_len = 0, len = 0;
+    if (tk_read_fd(STDIN_FILENO, &raw, &raw_len) != 0) {
         tk_err("cannot read the message from stdin: %s", strerror(errno));
         return TK_EX_IOERR;
     }
-    int code;
-    if (!len) { /* spamc: an I/O error */
-        tk_err("the message is empty: not %s", o.learn || o.report ? "learned" : "scanned");
-        code = o.learn || o.report ? TK_EX_IOERR : scan_failed(msg, len, TK_EX_IOERR, 0);
-    } else if (len > (size_t)o.max_size) {
-        tk_err("the message (%zu bytes) is larger than -s %ld: not %s", len, o.max_size,
-               o.learn || o.report ? "learned" : "scanned");
-        code = o.learn || o.report ? SC_EX_TOOBIG : scan_failed(msg, len, 0, 1);
+    in.raw = raw;
+    in.raw_len = raw_len;
+    int code, tell = o.learn || o.report;
+    if (!raw_len) { /* spamc: an I/O error */
+        tk_err("the message is empty: not %s", tell ? "learned" : "scanned");
+        code = tell ? TK_EX_IOERR : scan_failed(TK_EX_IOERR, 0);
+    } else if (raw_len > (size_t)o.max_size) {
+        tk_err("the message (%zu bytes) is larger than -s %ld: not %s", raw_len, o.max_size,
+               tell ? "learned" : "scanned");
+        code = tell ? SC_EX_TOOBIG : scan_failed(0, 1);
+    } else if (o.bsmtp && bsmtp_parse(raw, raw_len, &body, &len)) {
+        tk_err("-B: the input has no DATA line and lone dot");
+        code = tell ? TK_EX_DATAERR : scan_failed(TK_EX_DATAERR, 0);
     } else {
-        code = o.learn ? do_learn(msg, len) : o.report ? do_report(msg, len) : do_scan(msg, len);
+        const unsigned char *msg = body ? body : raw;
+        if (!body)
+            len = raw_len;
+        code = o.learn    ? do_learn(msg, len)
+               : o.report ? do_report(msg, len)
+                          : do_scan(msg, len);
     }
-    free(msg);
+    free(body);
+    free(raw);
     return code;
 }

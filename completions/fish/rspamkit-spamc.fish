@@ -25,7 +25,7 @@ complete -c rspamkit-spamc -s X -l unavailable-tempfail -d 'With -x, exit 75 ins
 complete -c rspamkit-spamc -s l -l log-to-stderr -d 'Accepted: errors always go to stderr'
 complete -c rspamkit-spamc -s e -l pipe-to -r -d 'Pipe the output to COMMAND ARGS... (the last option: the rest is the command)'
 complete -c rspamkit-spamc -s F -l config -r -d 'Read more options from FILE (spamc.conf syntax) before the command line'
-complete -c rspamkit-spamc -s B -l bsmtp -d 'BSMTP input: not supported'
+complete -c rspamkit-spamc -s B -l bsmtp -d 'The input is one BSMTP message: scan what is between DATA and the lone dot'
 complete -c rspamkit-spamc -s S -l ssl -d 'Talk HTTPS to the servers of -d (a TLS proxy)'
 complete -c rspamkit-spamc -l ssl-ca-file -r -d 'CA certificates to verify the server with (as --cacert)'
 complete -c rspamkit-spamc -l ssl-ca-path -r -d 'Not supported: use --ssl-ca-file'
