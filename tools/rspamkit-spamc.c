@@ -275,6 +275,8 @@ static int emit(const struct iovec *iov, size_t n, int code)
         pid = fork();
         if (pid < 0) {
             tk_err("fork: %s", strerror(errno));
+            close(pfd[0]);
+            close(pfd[1]);
             return SC_EX_OSERR;
         }
         if (pid == 0) {
