@@ -12,7 +12,7 @@
 #include "commands.h"
 
 /* Subcommands: rspamkit scan|learn|fuzzy|pw|configdump|ctl ... */
-static const char *const tools[] = {"scan", "learn", "fuzzy", "pw", "configdump", "ctl"};
+static const char *const tools[] = {"scan", "learn", "fuzzy", "pw", "configdump", "ctl", "spamc"};
 
 /* valued[] and optional[]: the options of the programs reached by a command
  * word that take a value (or may), generated from their own option tables
@@ -109,6 +109,9 @@ static int run_tool(const char *tool, char **argv, int argc, int skip)
 
 int main(int argc, char **argv)
 {
+    const char *base = strrchr(argv[0], '/');
+    if (strcmp(base ? base + 1 : argv[0], "spamc") == 0)
+        return run_tool("spamc", argv, argc, 0);
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
             usage(stdout);
