@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-scan against the real rspamc 3.4, same server, same inputs.
 
 load helpers

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-ctl: stat, stat_reset, counters, uptime, actions, add_symbol,
 # add_action, against the private Rspamd and against the fixtures of
 # spec/rspamc.md (Appendix B F5/F6, exact renderings in Appendix C).

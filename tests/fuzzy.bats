@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-fuzzy against the private Rspamd (fuzzy storage on redis, sync 1 s).
 
 load helpers

@@ -7,6 +7,10 @@ if [ -z "${RK_TEST_DIR:-}" ] || [ ! -f "$RK_TEST_DIR/env" ]; then
 fi
 # shellcheck disable=SC1091
 . "$RK_TEST_DIR/env"
+# rspamc and rspamadm are the server's version's own (wrappers into its root, see
+# tests/server/start); RK_SERVER is that version (3.4, 3.12 or 4).
+[ -z "${RK_REF_BIN:-}" ] || PATH=$RK_REF_BIN:$PATH
+RK_SERVER=${RK_SERVER:-3.4}
 SRC=${RK_SRCDIR:?}
 NORMAL="$RK_HOST:$RK_NORMAL_PORT"
 CONTROLLER="$RK_HOST:$RK_CONTROLLER_PORT"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # HTTPCrypt (--key) against the private Rspamd, whose normal worker and
 # controller share the keypair whose public key is $RK_PUBKEY.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # The examples/ snippets, run for real: procmail, maildrop, dovecot-lda with
 # Sieve (from Postfix's mailbox_command and from fetchmail's mda) deliver
 # through rspamkit-scan into a temporary Maildir. Spam lands in Junk, ham in

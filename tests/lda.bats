@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # LDA mode: rspamkit-scan --mime and --exec against the private Rspamd and the
 # fake server. The "fault table" tests are the rows of FAULT TABLE in
 # rspamkit-scan(1): every row ends with the message delivered exactly once, or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-learn against the private Rspamd: outcomes, exit codes, inputs,
 # rspamc-compatible output through the front door, and real Bayes training.
 

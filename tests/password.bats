@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # Controller passwords for every tool of the shared connection options: -P,
 # --password-file, RSPAMKIT_PASSWORD, the terminal prompt, and refusals.
 # The private Rspamd trusts no address, so every controller call needs it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-scan and the rspamkit front door against the private Rspamd.
 
 load helpers
