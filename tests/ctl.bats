@@ -153,10 +153,10 @@ $d
     done
     run rspamkit-ctl -h "$CONTROLLER" uptime
     [ "$status" -eq 0 ]
-    [ "${lines[1]}" = "Rspamd version: 3.4" ]
+    [ "${lines[1]}" = "Rspamd version: $(server_version)" ]
     [[ ${lines[2]} =~ ^Uptime:\ [0-9]+\ (second|hour|day) ]]
     run rspamkit-ctl -j -h "$CONTROLLER" stat
-    [ "$(jq -r .version <<<"$output")" = 3.4 ]
+    [ "$(jq -r .version <<<"$output")" = "$(server_version)" ]
     jq -e '.scan_time >= 0' <<<"$output" >/dev/null
 }
 

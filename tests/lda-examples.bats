@@ -37,7 +37,7 @@ only() { find "$1/new" "$1/cur" -type f; }
     run procmail -m "$D/procmailrc" < "$D/ham.eml"
     [ "$status" -eq 0 ]
     [ "$(count "$D/Maildir")" -eq 1 ]
-    grep -q '^X-Spam-Action: no action$' "$(only "$D/Maildir")"
+    grep -qx "X-Spam-Action: $(ref .action "$D/ham.eml")" "$(only "$D/Maildir")"
     rc "$DOWN"
     run procmail -m "$D/procmailrc" < "$D/spam.eml"
     [ "$status" -eq 0 ]
