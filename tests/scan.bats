@@ -40,7 +40,8 @@ teardown() { stop_fake; }
     run rspamkit-scan -h "$NORMAL" -E
     [ "$status" -eq 0 ]
     [[ ${lines[0]} == "Results for file: empty ("* ]]
-    grep -qx "Score: 0.00 / $(printf '%.2f' "$(rspamc -h "$NORMAL" -E -j | jq .required_score)")" <<<"$output"
+    # what an empty message scores depends on the version's rules (0 on 3.4, 15 on 3.12)
+    grep -qx "$(rspamc -h "$NORMAL" -E | grep '^Score: ')" <<<"$output"
 }
 
 @test "rspamc command words symbols/check/report are accepted, any case" {
