@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-scan against the real rspamc 3.4, same server, same inputs.
 
 load helpers
@@ -28,15 +29,24 @@ compare_text() {
     done
 }
 
-@test "-j, --compact and --ucl output is identical to rspamc's (times aside)" {
+@test "-j and --compact output is identical to rspamc's (times aside)" {
     for f in "$M"/*.eml; do
-        for mode in -j --compact --ucl "-j --compact"; do
+        for mode in -j --compact "-j --compact"; do
             # shellcheck disable=SC2086
             rspamc -h "$NORMAL" $mode "$f" | strip_times >"$M/a"
             # shellcheck disable=SC2086
             rspamkit-scan -h "$NORMAL" $mode "$f" | strip_times >"$M/b"
             diff -u "$M/a" "$M/b"
         done
+    done
+}
+
+@test "--ucl output is identical to rspamc's (times aside)" {
+    [ "$RK_SERVER" = 3.4 ] || skip "rspamc $RK_SERVER quotes keys with spaces (\"add header\") in --ucl; rspamkit writes them as rspamc 3.4 does"
+    for f in "$M"/*.eml; do
+        rspamc -h "$NORMAL" --ucl "$f" | strip_times >"$M/a"
+        rspamkit-scan -h "$NORMAL" --ucl "$f" | strip_times >"$M/b"
+        diff -u "$M/a" "$M/b"
     done
 }
 
@@ -60,7 +70,8 @@ compare_text() {
     ls "$corpus/spam-2"/*.txt | head -n 100 | xargs cp -t "$M/c"
     for f in $(ls "$corpus/easy-ham-1"/*.txt | head -n 100); do cp "$f" "$M/c/ham-${f##*/}"; done
     [ "$(ls "$M/c" | wc -l)" -eq 200 ]
-    summarize='{f: .filename, a: .action, s: .score, y: (.symbols | keys)}'
+    # scores as values to 1/100: rspamc 3.12 and later print 7.039999 as 7.04
+    summarize='{f: .filename, a: .action, s: (.score * 100 | round), y: (.symbols | keys)}'
     rspamc -h "$NORMAL" -n 8 --compact "$M/c" | jq -c "$summarize" | sort >"$M/rspamc.sum"
     rspamkit-scan -h "$NORMAL" -n 8 --compact "$M/c" | jq -c "$summarize" | sort >"$M/rspamkit.sum"
     [ "$(wc -l <"$M/rspamc.sum")" -eq 200 ]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-ctl: stat, stat_reset, counters, uptime, actions, add_symbol,
 # add_action, against the private Rspamd and against the fixtures of
 # spec/rspamc.md (Appendix B F5/F6, exact renderings in Appendix C).
@@ -152,10 +153,10 @@ $d
     done
     run rspamkit-ctl -h "$CONTROLLER" uptime
     [ "$status" -eq 0 ]
-    [ "${lines[1]}" = "Rspamd version: 3.4" ]
+    [ "${lines[1]}" = "Rspamd version: $(server_version)" ]
     [[ ${lines[2]} =~ ^Uptime:\ [0-9]+\ (second|hour|day) ]]
     run rspamkit-ctl -j -h "$CONTROLLER" stat
-    [ "$(jq -r .version <<<"$output")" = 3.4 ]
+    [ "$(jq -r .version <<<"$output")" = "$(server_version)" ]
     jq -e '.scan_time >= 0' <<<"$output" >/dev/null
 }
 

@@ -18,6 +18,10 @@ if [ -n "${BATS_TEST_TMPDIR:-}" ]; then
         "$XDG_RUNTIME_DIR"
     chmod 700 "$XDG_RUNTIME_DIR"
 fi
+# rspamc and rspamadm are the server's version's own (wrappers into its root, see
+# tests/server/start); RK_SERVER is that version (3.4, 3.12 or 4).
+[ -z "${RK_REF_BIN:-}" ] || PATH=$RK_REF_BIN:$PATH
+RK_SERVER=${RK_SERVER:-3.4}
 SRC=${RK_SRCDIR:?}
 NORMAL="$RK_HOST:$RK_NORMAL_PORT"
 CONTROLLER="$RK_HOST:$RK_CONTROLLER_PORT"
@@ -51,3 +55,10 @@ readable_copy() {
     cp "$1" "$d/" && chmod 644 "$d/$(basename "$1")"
     echo "$d/$(basename "$1")"
 }
+
+# ref FILTER FILE [RSPAMC OPTION]...: jq -r FILTER applied to the same server's
+# `rspamc -j` verdict on FILE. Tests compare with it instead of hard-coding an
+# action, a score or a symbol of one Rspamd version's rules.
+ref() { rspamc -t 10 -h "$NORMAL" -j "${@:3}" "$2" | jq -r "$1"; }
+# The server's version as the same version's rspamc reads it ("3.4", "3.12.1", ...).
+server_version() { rspamc -t 10 -h "$CONTROLLER" -P "$RK_PASSWORD" -j uptime | jq -r .version; }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # The examples/ snippets, run for real: procmail, maildrop, dovecot-lda with
 # Sieve (from Postfix's mailbox_command and from fetchmail's mda) deliver
 # through rspamkit-scan into a temporary Maildir. Spam lands in Junk, ham in
@@ -36,7 +37,7 @@ only() { find "$1/new" "$1/cur" -type f; }
     run procmail -m "$D/procmailrc" < "$D/ham.eml"
     [ "$status" -eq 0 ]
     [ "$(count "$D/Maildir")" -eq 1 ]
-    grep -q '^X-Spam-Action: no action$' "$(only "$D/Maildir")"
+    grep -qx "X-Spam-Action: $(ref .action "$D/ham.eml")" "$(only "$D/Maildir")"
     rc "$DOWN"
     run procmail -m "$D/procmailrc" < "$D/spam.eml"
     [ "$status" -eq 0 ]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-learn against the private Rspamd: outcomes, exit codes, inputs,
 # rspamc-compatible output through the front door, and real Bayes training.
 
@@ -68,9 +69,11 @@ tiny() {
     run rspamkit-learn -h "$CONTROLLER" --spam "$m"
     [ "$status" -eq 2 ]
     [[ $output == "$m: skipped by the server: "*"less tokens than required"* ]]
-    # rspamc 3.4 exits 0 for the same reply
-    run rspamc -h "$CONTROLLER" -P "$RK_PASSWORD" learn_spam "$m"
-    [ "$status" -eq 0 ]
+    # rspamc 3.4 exits 0 for the same reply (3.12's and 4.x's do not)
+    if [ "$RK_SERVER" = 3.4 ]; then
+        run rspamc -h "$CONTROLLER" -P "$RK_PASSWORD" learn_spam "$m"
+        [ "$status" -eq 0 ]
+    fi
 }
 
 @test "a mix of outcomes: one line each in input order, summary, exit 3" {

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamkit-scan and the rspamkit front door against the private Rspamd.
 
 load helpers
@@ -14,16 +15,19 @@ teardown() { stop_fake; }
     [ "$status" -eq 0 ]
     [[ ${lines[0]} == "Results for file: $M/spam.eml ("*" seconds)" ]]
     [ "${lines[1]}" = "[Metric: default]" ]
-    [ "${lines[2]}" = "Action: add header" ]
-    [ "${lines[3]}" = "Spam: true" ]
-    [[ ${lines[4]} =~ ^Score:\ [0-9]+\.[0-9]{2}\ /\ 15\.00$ ]]
-    grep -q '^Symbol: MISSING_MID (2.50)$' <<<"$output"
+    # action, spam flag, score and symbols as the same server's rspamc prints them
+    theirs=$(rspamc -h "$NORMAL" "$M/spam.eml")
+    [ "${lines[2]}" = "$(sed -n 3p <<<"$theirs")" ]
+    [ "${lines[3]}" = "$(sed -n 4p <<<"$theirs")" ]
+    [ "${lines[4]}" = "$(sed -n 5p <<<"$theirs")" ]
+    [[ ${lines[4]} =~ ^Score:\ -?[0-9]+\.[0-9]{2}\ /\ [0-9]+\.[0-9]{2}$ ]]
+    diff <(grep '^Symbol: ' <<<"$output" | sort) <(grep '^Symbol: ' <<<"$theirs" | sort)
 }
 
 @test "scan over a UNIX socket" {
     run rspamkit-scan -h "$RK_NORMAL_SOCK" "$M/ham.eml"
     [ "$status" -eq 0 ]
-    grep -q '^Action: no action$' <<<"$output"
+    grep -qx "Action: $(ref .action "$M/ham.eml")" <<<"$output"
 }
 
 @test "stdin is scanned with label stdin" {
@@ -36,7 +40,8 @@ teardown() { stop_fake; }
     run rspamkit-scan -h "$NORMAL" -E
     [ "$status" -eq 0 ]
     [[ ${lines[0]} == "Results for file: empty ("* ]]
-    grep -q '^Score: 0.00 / 15.00$' <<<"$output"
+    # what an empty message scores depends on the version's rules (0 on 3.4, 15 on 3.12)
+    grep -qx "$(rspamc -h "$NORMAL" -E | grep '^Score: ')" <<<"$output"
 }
 
 @test "rspamc command words symbols/check/report are accepted, any case" {
@@ -50,10 +55,10 @@ teardown() { stop_fake; }
 @test "front door: rspamkit scan and rspamc grammar run the scanner" {
     run rspamkit scan -h "$NORMAL" "$M/ham.eml"
     [ "$status" -eq 0 ]
-    grep -q '^Action: no action$' <<<"$output"
+    grep -qx "Action: $(ref .action "$M/ham.eml")" <<<"$output"
     run rspamkit -h "$NORMAL" -j symbols "$M/spam.eml"
     [ "$status" -eq 0 ]
-    [ "$(jq -r .action <<<"$output")" = "add header" ]
+    [ "$(jq -r .action <<<"$output")" = "$(ref .action "$M/spam.eml")" ]
     run rspamkit -h "$NORMAL" "$M/ham.eml"
     [ "$status" -eq 0 ]
     run rspamkit --version
@@ -181,25 +186,26 @@ teardown() { stop_fake; }
     [ "$(jq -s length <<<"$json")" -eq 3 ]
     [ "$(jq -s -r '.[1].filename' <<<"$json")" = /nonexistent ]
     jq -s -e '.[1].error | test("cannot stat")' <<<"$json"
-    [ "$(jq -s -r '.[2].action' <<<"$json")" = "add header" ]
+    [ "$(jq -s -r '.[2].action' <<<"$json")" = "$(ref .action "$M/spam.eml")" ]
     run rspamkit-scan -h "$NORMAL" --compact "$M/ham.eml" "$M/spam.eml"
     [ "${#lines[@]}" -eq 2 ]
 }
 
 @test "--check prints score/threshold and exits 1 for spam, 0 for ham" {
+    req=$(printf '%.1f' "$(ref .required_score "$M/ham.eml")")
     run rspamkit-scan -h "$NORMAL" --check "$M/ham.eml"
     [ "$status" -eq 0 ]
-    [[ $output =~ ^-?[0-9]+\.[0-9]/15\.0$ ]]
+    [[ $output =~ ^-?[0-9]+\.[0-9]/$req$ ]]
     run rspamkit-scan -h "$NORMAL" --check "$M/spam.eml"
     [ "$status" -eq 1 ]
-    [[ $output =~ ^[0-9]+\.[0-9]/15\.0$ ]]
+    [[ $output =~ ^[0-9]+\.[0-9]/$req$ ]]
 }
 
 @test "-y prints symbol names only" {
     run rspamkit-scan -h "$NORMAL" -y "$M/spam.eml"
     [ "$status" -eq 0 ]
     [ "${#lines[@]}" -eq 1 ]
-    tr , '\n' <<<"$output" | grep -qx MISSING_MID
+    [ "$(tr , '\n' <<<"$output" | sort)" = "$(ref '.symbols | keys[]' "$M/spam.eml" | sort)" ]
     ! grep -q ' ' <<<"$output"
 }
 
@@ -231,8 +237,9 @@ teardown() { stop_fake; }
     run bash -c "rspamkit-scan -h $NORMAL --summary $M/ham.eml $M/spam.eml $M/malformed.eml 2>&1 >/dev/null"
     [ "$status" -eq 0 ]
     grep -q '^Summary: 3 scanned, 0 failed$' <<<"$output"
-    grep -Eq '^  add header +2$' <<<"$output"
-    grep -Eq '^  no action +1$' <<<"$output"
+    # the actions the same server's rspamc reports, counted
+    for f in ham spam malformed; do ref .action "$M/$f.eml"; done | sort | uniq -c >"$M/want"
+    while read -r n a; do grep -Eq "^  $a +$n\$" <<<"$output"; done <"$M/want"
     grep -q '^Score histogram:' <<<"$output"
     grep -Eq '\|#+ 1$' <<<"$output"
 }
@@ -398,7 +405,7 @@ teardown() { stop_fake; }
     printf 'host = "%s";\ncontroller = "%s";\ntimeout = 1s;\n' "$NORMAL" "$CONTROLLER" >"$M/config"
     run rspamkit-scan "$M/ham.eml"
     [ "$status" -eq 0 ]
-    grep -q '^Action: no action$' <<<"$output"
+    grep -qx "Action: $(ref .action "$M/ham.eml")" <<<"$output"
     # -h beats the file
     p=$(closed_port)
     run rspamkit-scan -h "127.0.0.1:$p" "$M/ham.eml"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # Proves with the real rspamc that the private test rspamd (tests/server/start) works, and that
 # tests/fake-server misbehaves as documented. Uses the instance in $RK_TEST_DIR if set (starting
 # it there if needed, and leaving it running), else starts and stops one of its own.

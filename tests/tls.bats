@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # https:// through the dlopen'd libcurl, against a real nginx (Debian's
 # nginx-light) started here as a TLS reverse proxy in front of the private
 # Rspamd, with a CA and a server certificate made by openssl for this run.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # Transport: the start-up budget (what a process maps), zstd, failover over
 # several servers with retries and the dead-host memory, separate timeouts,
 # and --local-file.  TLS is in tls.bats, HTTPCrypt in httpcrypt.bats.
