@@ -59,16 +59,6 @@ void tk_heading(FILE *f, tk_outfmt fmt, const char *kind, const char *name, doub
     fputs(" seconds)\n", f);
 }
 
-void tk_dump_compat(FILE *f, tk_outfmt fmt, int headers, const char *label,
-                    const rk_response *resp, const json_t *reply)
-{
-    double t = resp ? resp->elapsed : 0;
-    tk_heading(f, fmt, "file", label, t);
-    if (headers && resp)
-        tk_print_headers(f, resp);
-    tk_dump_reply(f, reply, fmt == TK_OUT_TEXT ? TK_OUT_UCL : fmt, label, t);
-}
-
 char *tk_line(const char *label, const char *prefix, const char *msg)
 {
     char *l = NULL;

@@ -33,11 +33,6 @@ void tk_print_headers(FILE *f, const rk_response *resp);
  * text and UCL output. KIND is "file" or "command". */
 void tk_heading(FILE *f, tk_outfmt fmt, const char *kind, const char *name, double t);
 
-/* rspamc's rendering of a learn or fuzzy reply: heading, --headers, then the
- * reply dumped (UCL in text mode: rspamc has no text renderer for these). */
-void tk_dump_compat(FILE *f, tk_outfmt fmt, int headers, const char *label,
-                    const rk_response *resp, const json_t *reply);
-
 /* "LABEL: PREFIXMSG", malloc'd (NULL when out of memory). */
 char *tk_line(const char *label, const char *prefix, const char *msg);
 #endif

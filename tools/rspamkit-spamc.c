@@ -386,16 +386,17 @@ static void put_report(FILE *f, const rk_result *r)
 }
 
 /* The default (and -E) output: the message with SpamAssassin's headers.
- * lda_build writes X-Spam-Scanner, X-Spam-Flag, X-Spam-Status and
+ * rk_message_rewrite writes X-Spam-Scanner, X-Spam-Flag, X-Spam-Status and
  * X-Spam-Level; X-Spam-Checker-Version goes before them. */
 static int emit_message(const unsigned char *msg, size_t len, const rk_result *r, int code)
 {
     char scanner[64], host[256] = "localhost", *checker = NULL;
     snprintf(scanner, sizeof scanner, "rspamkit %s", PACKAGE_VERSION);
-    lda_build_opts bo = {.style = LDA_STYLE_SPAMASSASSIN, .result_fmt = TK_OUT_TEXT,
-                         .scanner = scanner};
-    lda_out out;
-    if (lda_build(&out, msg, len, r, NULL, 0, &bo)) {
+    rk_message_opts mo = {.style = RK_STYLE_SPAMASSASSIN, .scanner = scanner};
+    rk_rewrite out = {0};
+    rk_error e;
+    rk_error_clear(&e);
+    if (rk_message_rewrite(msg, len, r, &mo, &out, &e)) {
         tk_err("out of memory");
         return TK_EX_SOFTWARE;
     }
@@ -417,7 +418,7 @@ static int emit_message(const unsigned char *msg, size_t len, const rk_result *r
     }
     if (!v || (at < out.n && n < 0)) {
         free(v);
-        lda_out_clear(&out);
+        rk_rewrite_clear(&out);
         tk_err("out of memory");
         return TK_EX_SOFTWARE;
     }
@@ -437,7 +438,7 @@ static int emit_message(const unsigned char *msg, size_t len, const rk_result *r
     }
     free(v);
     free(checker);
-    lda_out_clear(&out);
+    rk_rewrite_clear(&out);
     return code;
 }
 
@@ -553,13 +554,13 @@ static int do_ping(void)
 
 /* A learn or fuzzy request to the controller: its outcome; RK_CTL_FAILED
  * with *code set and the error printed. */
-static rk_ctl_outcome tell(const char *path, rk_ctl_kind kind, const unsigned char *msg,
+static rk_ctl_outcome tell(const char *path, rk_ctl_op op, const unsigned char *msg,
                            size_t len, int *code)
 {
     rk_response resp = {0};
-    rk_error err, why;
+    rk_error err;
     rk_error_clear(&err);
-    int flag = kind == RK_CTL_FUZZY ? o.fuzzy_flag : 0;
+    int flag = op == RK_FUZZY_ADD || op == RK_FUZZY_DEL ? o.fuzzy_flag : 0;
     int rc = request(1, path, msg, len, flag, &resp, &err, code);
     if (rc && !resp.status) {
         if (err.code)
@@ -567,14 +568,16 @@ static rk_ctl_outcome tell(const char *path, rk_ctl_kind kind, const unsigned ch
         rk_response_clear(&resp);
         return RK_CTL_FAILED;
     }
-    rk_ctl_outcome oc = rk_ctl_classify(kind, &resp, rc ? &err : NULL, NULL, &why);
+    rk_ctl_reply rep;
+    rk_ctl_outcome oc = rk_ctl_classify(op, &resp, rc ? &err : NULL, &rep);
     rk_response_clear(&resp);
     if (oc == RK_CTL_FAILED) {
-        tk_err("%s", why.msg);
-        *code = fail_code(&why);
+        tk_err("%s", rep.why.msg);
+        *code = fail_code(&rep.why);
     } else if (oc == RK_CTL_SKIPPED) {
-        tk_err("%s: skipped by the server: %s", path, why.msg);
+        tk_err("%s: skipped by the server: %s", path, rep.why.msg);
     }
+    rk_ctl_reply_clear(&rep);
     return oc;
 }
 
@@ -582,8 +585,9 @@ static rk_ctl_outcome tell(const char *path, rk_ctl_kind kind, const unsigned ch
 static int do_learn(const unsigned char *msg, size_t len)
 {
     int code = 0;
-    const char *path = strcmp(o.learn, "spam") == 0 ? "/learnspam" : "/learnham";
-    switch (tell(path, RK_CTL_LEARN, msg, len, &code)) {
+    int spam = strcmp(o.learn, "spam") == 0;
+    switch (tell(spam ? "/learnspam" : "/learnham", spam ? RK_LEARN_SPAM : RK_LEARN_HAM, msg, len,
+                 &code)) {
     case RK_CTL_FAILED: return code;
     case RK_CTL_DONE: return emit_buf("Message successfully un/learned\n", 32, 0);
     default: return emit_buf("Message was already un/learned\n", 31, 0);
@@ -596,11 +600,11 @@ static int do_learn(const unsigned char *msg, size_t len)
 static int do_report(const unsigned char *msg, size_t len)
 {
     int code = 0, revoke = strcmp(o.report, "revoke") == 0;
-    if (tell(revoke ? "/learnham" : "/learnspam", RK_CTL_LEARN, msg, len, &code) == RK_CTL_FAILED)
+    if (tell(revoke ? "/learnham" : "/learnspam", revoke ? RK_LEARN_HAM : RK_LEARN_SPAM, msg, len, &code) == RK_CTL_FAILED)
         return code;
     rk_ctl_outcome oc = RK_CTL_SKIPPED;
     if (o.fuzzy_flag)
-        oc = tell(revoke ? "/fuzzydel" : "/fuzzyadd", RK_CTL_FUZZY, msg, len, &code);
+        oc = tell(revoke ? "/fuzzydel" : "/fuzzyadd", revoke ? RK_FUZZY_DEL : RK_FUZZY_ADD, msg, len, &code);
     if (oc == RK_CTL_FAILED)
         return code;
     if (oc == RK_CTL_DONE)
