@@ -134,6 +134,11 @@ static char **split_pipe_to(int *argc, char **argv)
     return NULL;
 }
 
+/* The text of the -F file: the words of the new vector point into it, and
+ * popt keeps pointers to them until the end, so it is freed at exit. */
+static char *conf_text;
+static void free_conf_text(void) { free(conf_text); }
+
 /* spamc.conf: words of FILE (blank lines and # lines skipped) before the
  * command line.  Returns the new vector (malloc'd) or NULL after an error. */
 static char **with_config(const char *path, int *argc, char **argv)
@@ -143,47 +148,46 @@ static char **with_config(const char *path, int *argc, char **argv)
         tk_err("cannot open config file %s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t n = 1, cap = 16;
-    char **v = malloc(cap * sizeof *v), line[4096];
-    if (!v) {
-        fclose(f);
-        return NULL;
-    }
-    v[0] = argv[0];
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#')
-            continue;
-        for (char *w = strtok(line, " \t\r\n"); w; w = strtok(NULL, " \t\r\n")) {
-            if (n + (size_t)*argc + 1 > cap) {
-                cap *= 2;
-                char **g = realloc(v, cap * sizeof *g);
-                if (!g)
-                    goto nomem;
-                v = g;
-            }
-            if (!(v[n++] = strdup(w)))
-                goto nomem;
-        }
-    }
-    fclose(f);
-    if (n + (size_t)*argc + 1 > cap) {
-        char **g = realloc(v, (n + (size_t)*argc + 1) * sizeof *g);
+    size_t len = 0, cap = 0;
+    char buf[4096];
+    for (size_t got; (got = fread(buf, 1, sizeof buf, f)) > 0; len += got) {
+        char *g = realloc(conf_text, (cap = len + got + 1));
         if (!g) {
-            free(v);
+            fclose(f);
+            tk_err("out of memory");
             return NULL;
         }
-        v = g;
+        conf_text = g;
+        memcpy(conf_text + len, buf, got);
+    }
+    fclose(f);
+    atexit(free_conf_text);
+    size_t words = 0;
+    for (size_t i = 0; i < len; i++)
+        words += conf_text[i] != ' ' && conf_text[i] != '\t' && conf_text[i] != '\r' &&
+                 conf_text[i] != '\n' && (i == 0 || strchr(" \t\r\n", conf_text[i - 1]));
+    char **v = malloc((words + (size_t)*argc + 1) * sizeof *v);
+    if (!v) {
+        tk_err("out of memory");
+        return NULL;
+    }
+    size_t n = 0;
+    v[n++] = argv[0];
+    if (conf_text) {
+        conf_text[len] = '\0';
+        char *ls, *ws;
+        for (char *line = strtok_r(conf_text, "\n", &ls); line; line = strtok_r(NULL, "\n", &ls)) {
+            if (line[0] == '#')
+                continue;
+            for (char *w = strtok_r(line, " \t\r", &ws); w; w = strtok_r(NULL, " \t\r", &ws))
+                v[n++] = w;
+        }
     }
     for (int i = 1; i < *argc; i++)
         v[n++] = argv[i];
     v[n] = NULL;
     *argc = (int)n;
     return v;
-nomem:
-    fclose(f);
-    free(v);
-    tk_err("out of memory");
-    return NULL;
 }
 
 /* ------------------------------------------------------------ output */
