@@ -8,14 +8,14 @@
  *     sealed first, then opened and parsed like a decrypted reply);
  *   - zstd decompression of a body, with a size cap;
  *   - the --key parser;
- *   - the /checkv2 reply reader (lib/result.c): it must accept exactly the
+ *   - the /checkv2 reply reader (lib/reply/result.c): it must accept exactly the
  *     JSON objects jansson accepts (inputs without NUL bytes), and read the
  *     same action and score.
  */
 #include "config.h"
 #include "internal.h"
-#include "http.h"
-#include "transport.h"
+#include "client/http.h"
+#include "transport/transport.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/controller.c: requests, what learn and fuzzy replies
+/* Unit tests for lib/reply/controller.c: requests, what learn and fuzzy replies
  * mean, the typed stat/counters/uptime/actions views of canned replies (and
  * malformed ones), and the bodies of /saveactions and /savesymbols. */
 #include <math.h>

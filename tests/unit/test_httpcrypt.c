@@ -10,8 +10,8 @@
  */
 #include "config.h"
 #include "internal.h"
-#include "http.h"
-#include "transport.h"
+#include "client/http.h"
+#include "transport/transport.h"
 #include "tap.h"
 
 #include <jansson.h>

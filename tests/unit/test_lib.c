@@ -2,7 +2,7 @@
  * JSON, the JSON/UCL emitter and mbox splitting. */
 #include "config.h"
 #include "internal.h"
-#include "http.h"
+#include "client/http.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -1,10 +1,10 @@
-/* Unit tests of the library's message layer on its own (lib/message.c):
+/* Unit tests of the library's message layer on its own (lib/message/message.c):
  * the end of the header block, the typed milter block, the header edits a
  * milter applies and the rewritten message a delivery agent writes, every
  * byte of the message kept. */
 #include "config.h"
 #include "internal.h"
-#include "message.h"
+#include "message/message.h"
 #include "tap.h"
 
 #include <stdlib.h>

@@ -7,8 +7,8 @@
  */
 #include "config.h"
 #include "internal.h"
-#include "base32.h"
-#include "sodium_dl.h"
+#include "core/base32.h"
+#include "transport/sodium_dl.h"
 
 #include <stdio.h>
 #include <stdlib.h>

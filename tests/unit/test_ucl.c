@@ -1,6 +1,6 @@
 /* Unit tests for the UCL parser, the emitters, Rspamd's number printing,
  * the Lua transform emulation and the rspamkit.conf(5) API. TAP output. */
-#include "ucl.h"
+#include "ucl/ucl.h"
 #include "tap.h"
 
 #include <limits.h>

@@ -5,7 +5,7 @@
  * cfg_utils.c), and decides which modules run in
  * rspamd_config_is_module_enabled. Both are reproduced here for what comes
  * from the files; what plugins register or decide in Lua is not known. */
-#include "ucl.h"
+#include "ucl/ucl.h"
 
 #include <dirent.h>
 #include <math.h>

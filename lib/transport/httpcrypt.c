@@ -9,7 +9,7 @@
  * byte 32 of block 0), so it is assembled from libsodium's primitives.
  */
 #include "transport.h"
-#include "base32.h"
+#include "core/base32.h"
 
 #include "sodium_dl.h"
 #include <string.h>

@@ -11,7 +11,7 @@
  * dropped.  Every error is ignored: the file only changes the order in which
  * servers are tried, never whether they are tried.
  */
-#include "transport.h"
+#include "transport/transport.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* Rspamd's view of a configuration: its predefined UCL variables, its Jinja
  * environment, how it reads the top file, and the public parse entry points. */
-#include "ucl.h"
+#include "ucl/ucl.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,6 +1,6 @@
 /* The toolkit's own configuration file, rspamkit.conf(5): UCL read with the
  * same parser as Rspamd's configuration, system file then user file. */
-#include "ucl.h"
+#include "ucl/ucl.h"
 
 #include <errno.h>
 #include <math.h>

@@ -17,7 +17,7 @@
  */
 #include "internal.h"
 #include "http.h"
-#include "transport.h"
+#include "transport/transport.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

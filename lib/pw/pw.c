@@ -4,9 +4,9 @@
  * spec/pw.md (A.2 - A.5); the comments name the quirks that matter.
  */
 #include "internal.h"
-#include "base32.h"
+#include "core/base32.h"
 
-#include "sodium_dl.h"
+#include "transport/sodium_dl.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /* JSON and UCL serialisation with libucl's layout and number rules, so that
  * our -j/--compact/--ucl output is byte-identical to rspamc's. */
 #include "internal.h"
-#include "ucl.h" /* rk_emit_json_string */
+#include "ucl/ucl.h" /* rk_emit_json_string */
 
 #include <limits.h>
 #include <math.h>
