@@ -244,4 +244,7 @@ teardown() { stop_fake; }
     grep -q "learn-rspamd: learn_spam for $IMAP_USER: .*authentication refused" "$D/dovecot.log"
     [ "$(learns spam)" -eq "$spam" ]
     [ "$(learns ham)" -eq "$ham" ]
+    # learn-rspamd exited 0 each time: Dovecot saw no failed Sieve action
+    run grep "Execution of script" "$D/dovecot.log"
+    [ "$status" -eq 1 ]
 }
