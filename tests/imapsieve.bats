@@ -138,8 +138,7 @@ CONF
     pipe_to "$CONTROLLER"
     [ "$(id -u)" = 0 ] && chown -R "$user:$group" "$D/home" "$D/controller.password"
     dovecot -c "$D/dovecot.conf" < /dev/null > "$D/dovecot.out" 2>&1 3>&-
-    local i
-    for i in $(seq 100); do
+    for _ in $(seq 300); do
         (exec 9<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && return 0
         sleep 0.1
     done
@@ -150,9 +149,9 @@ CONF
 
 teardown_file() {
     [ -n "${D:-}" ] || return 0
-    local pid i
+    local pid
     pid=$(cat "$D/run/master.pid" 2> /dev/null) && kill "$pid" &&
-        for i in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+        for _ in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
     rm -rf "$D"
     "$SRC/tests/server/reset" "$RK_TEST_DIR"
 }
