@@ -156,14 +156,19 @@ teardown_file() {
     "$SRC/tests/server/reset" "$RK_TEST_DIR"
 }
 
-setup() {
-    # a copy of a text/plain spam with a fresh Message-ID and one line more,
-    # which Bayes has never seen
-    local tag
+# fresh_message: a copy of a text/plain spam with a fresh Message-ID and one
+# line more, which Bayes has never seen; prints its path.
+fresh_message() {
+    local tag f
     tag=$(date +%s%N)-$RANDOM
-    M=$BATS_TEST_TMPDIR/message-$tag.eml
-    sed "s/^Message-ID: <\([^@]*\)@/Message-ID: <\1-$tag@/" "$SRC/tests/server/msgs/spam1.eml" > "$M"
-    echo "Reference code $tag for this message." >> "$M"
+    f=$BATS_TEST_TMPDIR/message-$tag.eml
+    sed "s/^Message-ID: <\([^@]*\)@/Message-ID: <\1-$tag@/" "$SRC/tests/server/msgs/spam1.eml" > "$f"
+    echo "Reference code $tag for this message." >> "$f"
+    echo "$f"
+}
+
+setup() {
+    M=$(fresh_message)
     IMAP_USER=user$BATS_TEST_NUMBER
     pipe_to "$CONTROLLER"
     : > "$D/dovecot.log"
@@ -183,6 +188,18 @@ teardown() { stop_fake; }
     [[ $output == "$M: already learned ("*"has been already learned as spam"*")" ]]
     run grep -i error "$D/dovecot.log"
     [ "$status" -eq 1 ]
+}
+
+@test "imapsieve: a move of several messages at once learns each of them" {
+    M2=$(fresh_message) M3=$(fresh_message)
+    spam=$(learns spam)
+    run imap append INBOX "$M" append INBOX "$M2" append INBOX "$M3" move INBOX Junk count Junk
+    [ "$status" -eq 0 ]
+    [ "$output" = "Junk: 3" ]
+    [ "$(learns spam)" -eq $((spam + 3)) ]
+    run rspamkit-learn -h "$CONTROLLER" -P "$RK_PASSWORD" --spam "$M" "$M2" "$M3"
+    [ "$status" -eq 0 ]
+    [ "$(grep -c ': already learned (.*has been already learned as spam' <<<"$output")" -eq 3 ]
 }
 
 @test "imapsieve: a move out of Junk relearns the message as ham" {
