@@ -118,7 +118,8 @@ typedef struct rk_msg_opts {
     const char *ip, *from, *helo, *hostname, *user, *deliver_to;
     const char *const *rcpt; size_t n_rcpt;
     const char *queue_id, *log_tag, *settings, *settings_id;
-    const char *user_agent;        /* default "rspamkit" */
+    const char *user_agent;        /* default "rspamkit"; "rspamc" makes Rspamd's greylist,
+                                      ratelimit, ... skip the request (as the tools do) */
     const char *filename;          /* Filename header (informational label) */
     const char *classifier;        /* learn: Classifier */
     const char *fuzzy_symbol;      /* fuzzy: Symbol */
