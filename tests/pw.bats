@@ -390,6 +390,8 @@ PY
     [ "$status" -eq 0 ] && [[ $output == "pbkdf2: "* ]]
     run rspamkit pw -c "$GOOD" <<< secret
     [ "$status" -eq 0 ] && [ "$output" = "password correct" ]
+    run rspamkit pw keypair
+    [ "$status" -eq 0 ] && [ "${lines[0]}" = "keypair {" ] && [[ $output == *'type = "kex";'* ]]
 }
 
 @test "installer forms of rspamadm pw: one line on stdout, the same hash type, rspamadm checks it" {
@@ -484,6 +486,22 @@ PY
 
 # keypair_field NAME: the value of NAME in the keypair block on stdin
 keypair_field() { sed -n "s/^    $1 = \"\\(.*\\)\";\$/\\1/p"; }
+# id_check PUBKEY ID: "32 True" when PUBKEY decodes to 32 bytes and ID is
+# base32(BLAKE2b-512(them)), Rspamd's base32 being LSB first
+id_check() {
+    python3 - "$1" "$2" <<'PY'
+import hashlib, sys
+A = "ybndrfg8ejkmcpqxot1uwisza345h769"
+def dec(s):
+    n = sum(A.index(c) << (5 * i) for i, c in enumerate(s))
+    return n.to_bytes(len(s) * 5 // 8 + 1, "little")[: len(s) * 5 // 8]
+def enc(b):
+    n, bits = int.from_bytes(b, "little"), len(b) * 8
+    return "".join(A[(n >> i) & 31] for i in range(0, bits, 5))
+pk = dec(sys.argv[1])
+print(len(pk), enc(hashlib.blake2b(pk, digest_size=64).digest()) == sys.argv[2])
+PY
+}
 
 @test "keypair: the section rspamadm keypair prints, with a fresh key each time" {
     run --separate-stderr rspamkit-pw keypair
@@ -500,20 +518,15 @@ keypair_field() { sed -n "s/^    $1 = \"\\(.*\\)\";\$/\\1/p"; }
         [ "$(shape <<<"$kp")" = "$(rspamadm keypair | shape)" ]
     fi
     [ "$(rspamkit-pw keypair | keypair_field pubkey)" != "$(keypair_field pubkey <<<"$kp")" ]
-    # the id is BLAKE2b-512 of the public key, in Rspamd's base32 (LSB first)
-    run python3 - "$(keypair_field pubkey <<<"$kp")" "$(keypair_field id <<<"$kp")" <<'PY'
-import hashlib, sys
-A = "ybndrfg8ejkmcpqxot1uwisza345h769"
-def dec(s):
-    n = sum(A.index(c) << (5 * i) for i, c in enumerate(s))
-    return n.to_bytes(len(s) * 5 // 8 + 1, "little")[: len(s) * 5 // 8]
-def enc(b):
-    n, bits = int.from_bytes(b, "little"), len(b) * 8
-    return "".join(A[(n >> i) & 31] for i in range(0, bits, 5))
-pk = dec(sys.argv[1])
-print(len(pk), enc(hashlib.blake2b(pk, digest_size=64).digest()) == sys.argv[2])
-PY
+    # the id is BLAKE2b-512 of the public key, in Rspamd's base32 (LSB first),
+    # as in rspamadm's keypairs
+    run id_check "$(keypair_field pubkey <<<"$kp")" "$(keypair_field id <<<"$kp")"
     [ "$output" = "32 True" ]
+    if command -v rspamadm > /dev/null; then
+        ref=$(rspamadm keypair)
+        run id_check "$(keypair_field pubkey <<<"$ref")" "$(keypair_field id <<<"$ref")"
+        [ "$output" = "32 True" ]
+    fi
 }
 
 @test "keypair: extra arguments or password options exit 64" {
