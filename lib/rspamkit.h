@@ -118,7 +118,8 @@ typedef struct rk_msg_opts {
     const char *ip, *from, *helo, *hostname, *user, *deliver_to;
     const char *const *rcpt; size_t n_rcpt;
     const char *queue_id, *log_tag, *settings, *settings_id;
-    const char *user_agent;        /* default "rspamkit" */
+    const char *user_agent;        /* default "rspamkit"; "rspamc" makes Rspamd's greylist,
+                                      ratelimit, ... skip the request (as the tools do) */
     const char *filename;          /* Filename header (informational label) */
     const char *classifier;        /* learn: Classifier */
     const char *fuzzy_symbol;      /* fuzzy: Symbol */
@@ -404,6 +405,26 @@ RK_API void rk_secret_wipe(void *p, size_t len);
 
 /* 1 when this build can compress (libzstd), else 0. */
 RK_API int rk_have_zstd(void);
+
+/*
+ * A new HTTPCrypt keypair for a server, as `rspamadm keypair` makes it: a
+ * curve25519 ("kex") key whose fields go into a worker's `keypair` section
+ * (type "kex", algorithm "curve25519", encoding "base32").  All three are
+ * NUL-terminated strings in Rspamd's base32:
+ *   pubkey   the public key, what rk_client_config.pubkey (--key) takes;
+ *   privkey  the private key (clamped, as Rspamd stores it): a secret,
+ *            rk_secret_wipe() the struct when done;
+ *   id       BLAKE2b-512 of the public key (the server's key id).
+ * 0, or -1 with err set (RK_ERR_UNSUPPORTED when libsodium cannot be loaded).
+ */
+#define RK_KEYPAIR_KEY_CHARS 52   /* 32 bytes in base32 */
+#define RK_KEYPAIR_ID_CHARS 103   /* 64 bytes in base32 */
+typedef struct rk_keypair {
+    char pubkey[RK_KEYPAIR_KEY_CHARS + 1];
+    char privkey[RK_KEYPAIR_KEY_CHARS + 1];
+    char id[RK_KEYPAIR_ID_CHARS + 1];
+} rk_keypair;
+RK_API int rk_keypair_generate(rk_keypair *kp, rk_error *err);
 
 /* ---- controller: learn, fuzzy, stat, counters, uptime, settings ---- */
 

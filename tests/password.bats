@@ -85,6 +85,20 @@ teardown() { stop_fake; }
     [ "$status" -eq 0 ]
 }
 
+@test "-P with a pipe (<(...), /dev/fd/N, /dev/stdin) sends what comes through it" {
+    run rspamkit-ctl -h "$CONTROLLER" -P <(printf '%s\n' "$RK_PASSWORD") uptime
+    [ "$status" -eq 0 ]
+    run rspamkit -h "$CONTROLLER" -P <(printf '%s\n' "$RK_PASSWORD") uptime
+    [ "$status" -eq 0 ] && [[ $output == *"Uptime:"* ]]
+    run rspamkit-learn -h "$CONTROLLER" -P /dev/fd/3 --spam "$MSGS/spam.eml" 3< <(printf '%s' "$RK_PASSWORD")
+    [ "$status" -eq 0 ]   # learned, or already learned
+    run bash -c 'printf "%s\n" "$1" | rspamkit-ctl -h "$2" -P /dev/stdin uptime' _ "$RK_PASSWORD" "$CONTROLLER"
+    [ "$status" -eq 0 ]
+    # what comes through the pipe counts, not its path: a wrong one is refused
+    run rspamkit-ctl -h "$CONTROLLER" -P <(echo wrong-secret) uptime
+    [ "$status" -eq 77 ]
+}
+
 @test "RSPAMKIT_PASSWORD; -P wins over it; -P and --password-file together are refused" {
     RSPAMKIT_PASSWORD=$RK_PASSWORD run rspamkit-ctl -h "$CONTROLLER" uptime
     [ "$status" -eq 0 ]

@@ -60,6 +60,13 @@ setup() {
 
 needs_rspamadm() { command -v rspamadm > /dev/null || skip "rspamadm is not installed"; }
 
+teardown() {
+    if [ -n "${KP_SERVER:-}" ]; then
+        "$SRC/tests/server/stop" "$KP_SERVER" 3>&-
+        rm -rf "$KP_SERVER"
+    fi
+}
+
 # pwfile CONTENT: a mode-600 file holding CONTENT exactly; prints its name.
 pwfile() {
     local f
@@ -383,6 +390,52 @@ PY
     [ "$status" -eq 0 ] && [[ $output == "pbkdf2: "* ]]
     run rspamkit pw -c "$GOOD" <<< secret
     [ "$status" -eq 0 ] && [ "$output" = "password correct" ]
+    run rspamkit pw keypair
+    [ "$status" -eq 0 ] && [ "${lines[0]}" = "keypair {" ] && [[ $output == *'type = "kex";'* ]]
+}
+
+@test "installer forms of rspamadm pw: one line on stdout, the same hash type, rspamadm checks it" {
+    command -v rspamkit > /dev/null || skip "the rspamkit front door is not built"
+    needs_rspamadm
+    pw='inst@ller pw'
+    for form in "-e -p" "--quiet --encrypt --type pbkdf2 --password" "-q -p" "-p" \
+                "--encrypt --type=catena -p" "-q -t pbkdf2 -e -p"; do
+        want=$(rspamadm pw $form "$pw")
+        [ "$(wc -l <<<"$want")" -eq 1 ]
+        for tool in "rspamkit pw" rspamkit-pw; do
+            run --separate-stderr $tool $form "$pw"
+            [ "$status" -eq 0 ] && [ -z "$stderr" ] && [ "${#lines[@]}" -eq 1 ] ||
+                { echo "$tool $form: $status '$stderr' $output"; false; }
+            [ "${output:0:3}" = "${want:0:3}" ] && [ "${#output}" -eq "${#want}" ]
+            h=$output
+            run python3 "$PTY" 'Enter passphrase: ' "$pw" -- rspamadm pw --check -p "$h"
+            [ "$status" -eq 0 ] && [[ $output == *"password correct"* ]] ||
+                { echo "$tool $form: rspamadm --check: $status $output"; false; }
+        done
+    done
+    # $(...) in a script, and the default type is catena ($2$) as in rspamadm
+    h=$(rspamkit pw -q -p "$pw")
+    [[ $h == '$2$'* ]]
+    [[ $(rspamadm pw -q -p "$pw") == '$2$'* ]]
+}
+
+@test "the password piped in (rspamadm reads only the terminal): rspamkit pw and rspamkit-pw" {
+    command -v rspamkit > /dev/null || skip "the rspamkit front door is not built"
+    pw='piped pw'
+    for tool in "rspamkit pw" rspamkit-pw; do
+        for form in "" "-e" "-q -e" "--quiet --encrypt --type pbkdf2"; do
+            run --separate-stderr bash -c 'printf "%s\n" "$1" | $2 $3' _ "$pw" "$tool" "$form"
+            [ "$status" -eq 0 ] && [ -z "$stderr" ] && [ "${#lines[@]}" -eq 1 ] ||
+                { echo "$tool $form: $status '$stderr' $output"; false; }
+            if [[ $form == *pbkdf2* ]]; then [[ $output == '$1$'* ]]; else [[ $output == '$2$'* ]]; fi
+            run rspamkit-pw -c "$output" <<<"$pw"
+            [ "$status" -eq 0 ]
+        done
+    done
+    # a wrong one does not check
+    h=$(printf '%s\n' "$pw" | rspamkit pw -q)
+    run rspamkit pw -c -q "$h" <<<"${pw}x"
+    [ "$status" -eq 1 ] && [ -z "$output" ]
 }
 
 # ------------------------------------------------------ the live controller
@@ -427,4 +480,95 @@ PY
     [ "$learn_bad" = 401 ] || [ "$learn_bad" = 403 ]
     [ "$stat_ro" = 200 ]
     [ "$stat_bad" = 401 ] || [ "$stat_bad" = 403 ]
+}
+
+# ------------------------------------------------------ HTTPCrypt keypairs
+
+# keypair_field NAME: the value of NAME in the keypair block on stdin
+keypair_field() { sed -n "s/^    $1 = \"\\(.*\\)\";\$/\\1/p"; }
+# id_check PUBKEY ID: "32 True" when PUBKEY decodes to 32 bytes and ID is
+# base32(BLAKE2b-512(them)), Rspamd's base32 being LSB first
+id_check() {
+    python3 - "$1" "$2" <<'PY'
+import hashlib, sys
+A = "ybndrfg8ejkmcpqxot1uwisza345h769"
+def dec(s):
+    n = sum(A.index(c) << (5 * i) for i, c in enumerate(s))
+    return n.to_bytes(len(s) * 5 // 8 + 1, "little")[: len(s) * 5 // 8]
+def enc(b):
+    n, bits = int.from_bytes(b, "little"), len(b) * 8
+    return "".join(A[(n >> i) & 31] for i in range(0, bits, 5))
+pk = dec(sys.argv[1])
+print(len(pk), enc(hashlib.blake2b(pk, digest_size=64).digest()) == sys.argv[2])
+PY
+}
+
+@test "keypair: the section rspamadm keypair prints, with a fresh key each time" {
+    run --separate-stderr rspamkit-pw keypair
+    [ "$status" -eq 0 ] && [ -z "$stderr" ]
+    kp=$output
+    [ "${lines[0]}" = "keypair {" ] && [ "${lines[-1]}" = "}" ]
+    b32='[ybndrfg8ejkmcpqxot1uwisza345h769]'
+    [[ $(keypair_field pubkey <<<"$kp") =~ ^$b32{52}$ ]]
+    [[ $(keypair_field privkey <<<"$kp") =~ ^$b32{52}$ ]]
+    [[ $(keypair_field id <<<"$kp") =~ ^$b32{103}$ ]]
+    # the same fields, values and layout as rspamadm's (which orders them at random)
+    if command -v rspamadm > /dev/null; then
+        shape() { sed -E 's/"[ybndrfg8ejkmcpqxot1uwisza345h769]{52,103}"/"B32"/' | sort; }
+        [ "$(shape <<<"$kp")" = "$(rspamadm keypair | shape)" ]
+    fi
+    [ "$(rspamkit-pw keypair | keypair_field pubkey)" != "$(keypair_field pubkey <<<"$kp")" ]
+    # the id is BLAKE2b-512 of the public key, in Rspamd's base32 (LSB first),
+    # as in rspamadm's keypairs
+    run id_check "$(keypair_field pubkey <<<"$kp")" "$(keypair_field id <<<"$kp")"
+    [ "$output" = "32 True" ]
+    if command -v rspamadm > /dev/null; then
+        ref=$(rspamadm keypair)
+        run id_check "$(keypair_field pubkey <<<"$ref")" "$(keypair_field id <<<"$ref")"
+        [ "$output" = "32 True" ]
+    fi
+}
+
+@test "keypair: extra arguments or password options exit 64" {
+    for args in "keypair x" "keypair -p x" "-e keypair" "keypair -t pbkdf2" "keypair --password-env HOME"; do
+        run --separate-stderr rspamkit-pw $args
+        [ "$status" -eq 64 ] || { echo "args: $args -> $status"; false; }
+        [ -z "$output" ]
+        [ "$stderr" = "rspamkit-pw: keypair takes no arguments and no password options" ]
+    done
+}
+
+# A private Rspamd whose workers have a keypair made by rspamkit-pw keypair
+# (tests/server/start with an overlay local.d/keypair.inc); teardown stops it.
+@test "keypair: a real Rspamd takes it, and --key with its pubkey scans" {
+    start=${RK_SERVER_START:-$SRC/tests/server/start}
+    grep -q RK_SERVER_OVERLAY "$start" || skip "tests/server/start takes no RK_SERVER_OVERLAY"
+    mkdir -p "$BATS_TEST_TMPDIR/overlay/local.d"
+    rspamkit-pw keypair > "$BATS_TEST_TMPDIR/overlay/local.d/keypair.inc"
+    pub=$(keypair_field pubkey < "$BATS_TEST_TMPDIR/overlay/local.d/keypair.inc")
+    KP_SERVER=$(mktemp -d /tmp/rspamkit-kp-server.XXXXXX)
+    chmod 755 "$KP_SERVER"
+    RK_SERVER_OVERLAY=$BATS_TEST_TMPDIR/overlay "$start" "$KP_SERVER" 3>&-
+    . "$KP_SERVER/env"
+    [ "$RK_PUBKEY" = "$pub" ]
+    msg=$SRC/examples/messages/spam.eml
+    normal=$RK_HOST:$RK_NORMAL_PORT
+    enc() { grep -c 'writing encrypted reply' "$RK_RSPAMD_LOG" || true; }
+    plain=$(rspamkit-scan -h "$normal" -j "$msg" | jq -c '[.action, .score]')
+    [ "$plain" != '[null,null]' ]
+    before=$(enc)
+    run rspamkit-scan -h "$normal" --key "$pub" -j "$msg"
+    [ "$status" -eq 0 ]
+    [ "$(jq -c '[.action, .score]' <<<"$output")" = "$plain" ]
+    for _ in $(seq 30); do [ "$(enc)" -gt "$before" ] && break; sleep 0.1; done
+    [ "$(enc)" -gt "$before" ]
+    # the controller has it too
+    run rspamkit-ctl -h "$RK_HOST:$RK_CONTROLLER_PORT" --key "$pub" -P "$RK_PASSWORD" uptime
+    [ "$status" -eq 0 ]
+    # rspamc --key agrees; the usual test server's key is refused
+    [ "$("$RK_RSPAMC" -h "$normal" --key "$pub" -j "$msg" | jq -c '[.action, .score]')" = "$plain" ]
+    other=$(sed -n 's/^ *pubkey = "\(.*\)";/\1/p' "$SRC/tests/server/conf/local.d/keypair.inc")
+    [ "$other" != "$pub" ]
+    run rspamkit-scan -h "$normal" --key "$other" "$msg"
+    [ "$status" -eq 76 ]
 }

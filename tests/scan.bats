@@ -93,13 +93,13 @@ teardown() { stop_fake; }
     tail -c "$(stat -c %s "$M/ham.eml")" "$req" | cmp - "$M/ham.eml"
 }
 
-@test "default headers: User-Agent rspamkit, Flags body_block, no Password" {
+@test "default headers: User-Agent rspamc (as rspamc), Flags body_block, no Password" {
     printf '{"score":0.0,"required_score":15.0,"action":"no action","symbols":{}}' >"$M/reply.json"
     fake_server json "$M/reply.json"
     run rspamkit-scan -h "127.0.0.1:$FAKE_PORT" "$M/ham.eml"
     [ "$status" -eq 0 ]
     req="$BATS_TEST_TMPDIR/fake.port.req.1"
-    grep -qxF $'User-Agent: rspamkit\r' "$req"
+    grep -qxF $'User-Agent: rspamc\r' "$req"
     grep -qxF $'Flags: body_block\r' "$req"
     ! grep -qi '^Password:' "$req"
     ! grep -qi '^Expect:' "$req"

@@ -50,7 +50,8 @@ struct poptOption tk_req_table[] = {
     {"header", 0, POPT_ARG_ARGV, &tk_msg_opts.header, 0,
      "Extra request header NAME:VALUE (repeatable)", "HEADER"},
     {"user-agent", 'U', POPT_ARG_STRING, &tk_msg_opts.user_agent, 0,
-     "User-Agent header (default rspamkit)", "UA"},
+     "User-Agent header (default rspamc: Rspamd then skips greylisting and rate limits, "
+     "as for rspamc; any other value, e.g. rspamkit, gets them)", "UA"},
     {"bind", 'b', POPT_ARG_STRING, &tk_msg_opts.bind, 0,
      "Accepted for rspamc compatibility, ignored", "IP"},
     POPT_TABLEEND};
@@ -89,7 +90,10 @@ void tk_msg_fill(rk_msg_opts *mo)
     mo->deliver_to = m->deliver;
     mo->rcpt = (const char *const *)m->rcpt;
     mo->n_rcpt = n_rcpt;
-    mo->user_agent = m->user_agent;
+    /* rspamc's User-Agent: Rspamd's greylist, ratelimit, reputation and
+     * neural modules skip a request that says "rspamc" (a local check), so
+     * the same message gets the same action as with rspamc. */
+    mo->user_agent = m->user_agent ? m->user_agent : "rspamc";
     mo->pass_all = m->pass_all;
     mo->extra = (const char *const *)m->header;
     mo->n_extra = n_hdr;

@@ -1,7 +1,8 @@
 /*
  * rspamkit-pw: make and check Rspamd controller password hashes, like
  * `rspamadm pw`, with honest exit codes and no secret on the command line
- * unless asked for (-p).
+ * unless asked for (-p); `rspamkit-pw keypair` makes an HTTPCrypt keypair,
+ * like `rspamadm keypair`.
  */
 #include "config.h"
 #include "common.h"
@@ -97,6 +98,29 @@ static int encrypt(rk_pw_type type, secret *pw)
     return TK_EX_OK;
 }
 
+/* A worker's `keypair` section, as `rspamadm keypair` prints it. */
+static int keypair(void)
+{
+    rk_keypair kp;
+    rk_error err;
+    rk_error_clear(&err);
+    if (rk_keypair_generate(&kp, &err)) {
+        tk_err("%s", err.msg);
+        return tk_exit_for(&err);
+    }
+    printf("keypair {\n"
+           "    pubkey = \"%s\";\n"
+           "    privkey = \"%s\";\n"
+           "    id = \"%s\";\n"
+           "    type = \"kex\";\n"
+           "    algorithm = \"curve25519\";\n"
+           "    encoding = \"base32\";\n"
+           "}\n",
+           kp.pubkey, kp.privkey, kp.id);
+    rk_secret_wipe(&kp, sizeof kp);
+    return TK_EX_OK;
+}
+
 static int check(const char *hash_arg, secret *pw)
 {
     secret hash;
@@ -146,7 +170,8 @@ int main(int argc, char **argv)
 
     tk_prog = "rspamkit-pw";
     pc = poptGetContext(tk_prog, argc, (const char **)argv, options, 0);
-    poptSetOtherOptionHelp(pc, "[-e] [-t TYPE] [OPTION...]\n   or: rspamkit-pw -c [OPTION...] [HASH]");
+    poptSetOtherOptionHelp(pc, "[-e] [-t TYPE] [OPTION...]\n   or: rspamkit-pw -c [OPTION...] [HASH]"
+                               "\n   or: rspamkit-pw keypair");
     while ((rc = poptGetNextOpt(pc)) > 0)
         ;
     const char **args = poptGetArgs(pc);
@@ -161,6 +186,13 @@ int main(int argc, char **argv)
     } else if (o.list) {
         for (rk_pw_type t = RK_PW_PBKDF2; t <= RK_PW_CATENA; t++)
             printf("%s: %s\n", rk_pw_type_name(t), rk_pw_type_description(t));
+    } else if (!o.check && nargs > 0 && strcmp(args[0], "keypair") == 0) {
+        if (nargs > 1 || o.encrypt || o.type || o.password || o.file || o.env) {
+            tk_err("keypair takes no arguments and no password options");
+            code = TK_EX_USAGE;
+        } else {
+            code = keypair();
+        }
     } else if (o.type && rk_pw_type_parse(o.type, &type)) {
         tk_err("unknown hash type '%s' (use catena or pbkdf2)", o.type);
         code = TK_EX_USAGE;

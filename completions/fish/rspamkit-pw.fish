@@ -1,5 +1,6 @@
 # fish completion for rspamkit-pw(1)
 complete -c rspamkit-pw -f
+complete -c rspamkit-pw -n '__fish_is_first_arg' -a keypair -d 'Make an HTTPCrypt keypair'
 complete -c rspamkit-pw -s e -l encrypt -d 'Make a hash of a password (the default)'
 complete -c rspamkit-pw -s c -l check -d 'Check a password against a hash'
 complete -c rspamkit-pw -s t -l type -x -a 'catena pbkdf2' -d 'Hash type to make'

@@ -87,6 +87,25 @@ void rk_hc_keypair(unsigned char sk[RK_HC_KEYLEN], unsigned char pk[RK_HC_KEYLEN
     crypto_scalarmult_curve25519_base(pk, sk);
 }
 
+RK_API int rk_keypair_generate(rk_keypair *kp, rk_error *err)
+{
+    unsigned char sk[RK_HC_KEYLEN], pk[RK_HC_KEYLEN], id[crypto_generichash_blake2b_BYTES_MAX];
+    if (rk_hc_init(err))
+        return -1;
+    randombytes_buf(sk, sizeof sk);
+    /* clamped as Rspamd's rspamd_cryptobox_keypair() stores it */
+    sk[0] &= 248;
+    sk[31] &= 127;
+    sk[31] |= 64;
+    rk_hc_keypair(sk, pk, 0);
+    crypto_generichash_blake2b(id, sizeof id, pk, sizeof pk, NULL, 0);
+    rk_base32_encode(pk, sizeof pk, kp->pubkey);
+    rk_base32_encode(sk, sizeof sk, kp->privkey);
+    rk_base32_encode(id, sizeof id, kp->id);
+    explicit_bzero(sk, sizeof sk);
+    return 0;
+}
+
 int rk_hc_shared(const unsigned char sk[RK_HC_KEYLEN], const unsigned char pk[RK_HC_KEYLEN],
                  unsigned char nm[RK_HC_KEYLEN])
 {

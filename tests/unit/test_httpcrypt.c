@@ -4,6 +4,7 @@
  *    (a copy of spec/httpcrypt-kat.json: every request vector was accepted
  *    by a live Rspamd 3.4, every reply vector was recorded from it);
  *  - tampering, truncation and key parsing;
+ *  - new server keypairs (rk_keypair_generate);
  *  - zstd round trips and bad frames;
  *  - the dead-host state file.
  * Prints TAP.
@@ -12,6 +13,7 @@
 #include "internal.h"
 #include "client/http.h"
 #include "transport/transport.h"
+#include "core/base32.h"
 #include "tap.h"
 
 #include <jansson.h>
@@ -123,6 +125,42 @@ static void test_keys(void)
 
     /* degenerate peer key: all-zero point */
     ok(rk_hc_shared(sk, zero, nm2) == -1, "an all-zero server key is refused");
+}
+
+/* rk_keypair_generate: the fields of Rspamd's keypair section, consistent. */
+static void test_keypair(void)
+{
+    rk_keypair kp, kp2;
+    rk_error err;
+    unsigned char pk[RK_BASE32_DECODED_MAX(52)], sk[RK_BASE32_DECODED_MAX(52)], pk2[32];
+    unsigned char hash[64];
+    char id[RK_KEYPAIR_ID_CHARS + 1], sid[9];
+    size_t npk = 0, nsk = 0;
+
+    rk_error_clear(&err);
+    ok(rk_keypair_generate(&kp, &err) == 0 && rk_keypair_generate(&kp2, &err) == 0,
+       "keypair generated");
+    ok(strlen(kp.pubkey) == 52 && strlen(kp.privkey) == 52 && strlen(kp.id) == 103,
+       "pubkey and privkey are 52 characters, id 103");
+    ok(rk_base32_decode(kp.pubkey, 52, pk, sizeof pk, RK_BASE32_EXACT, &npk) == 0 && npk == 32 &&
+           rk_base32_decode(kp.privkey, 52, sk, sizeof sk, RK_BASE32_EXACT, &nsk) == 0 &&
+           nsk == 32,
+       "both keys decode to 32 bytes");
+    ok((sk[0] & 7) == 0 && (sk[31] & 0xc0) == 0x40, "the private key is clamped");
+    crypto_scalarmult_curve25519_base(pk2, sk);
+    ok(memcmp(pk, pk2, 32) == 0, "pubkey = X25519(privkey, base point)");
+    crypto_generichash_blake2b(hash, sizeof hash, pk, 32, NULL, 0);
+    rk_base32_encode(hash, sizeof hash, id);
+    is_str(kp.id, id, "id = base32(blake2b-512(pubkey))");
+    rk_hc_short_id(pk, sid);
+    ok(strncmp(kp.id, sid, 8) == 0, "the Key header's short id starts the id");
+    unsigned char parsed[32];
+    ok(rk_hc_parse_pubkey(kp.pubkey, parsed, &err) == 0 && memcmp(parsed, pk, 32) == 0,
+       "--key takes the pubkey");
+    ok(strcmp(kp.pubkey, kp2.pubkey) != 0 && strcmp(kp.privkey, kp2.privkey) != 0,
+       "a fresh key each time");
+    rk_secret_wipe(&kp, sizeof kp);
+    rk_secret_wipe(&kp2, sizeof kp2);
 }
 
 /* The vectors' client secret key and its shared key with the server. */
@@ -386,6 +424,7 @@ int main(void)
     test_stream();
     test_replies();
     test_pubkey_errors();
+    test_keypair();
     test_zstd();
     test_hoststate();
     json_decref(kat);
