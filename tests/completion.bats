@@ -133,7 +133,13 @@ $(rspamkit-scan --help | grep -oE -- '(^|[ ,])--?[a-zA-Z0-9][a-zA-Z0-9-]*' | sed
     for f in "$SRC"/completions/zsh/_*; do zsh -n "$f"; done
 }
 
-@test "fish completions parse (fish -n)" {
+@test "fish completions parse (fish -n) and offer values and command words" {
     command -v fish >/dev/null || skip "fish is not installed: the fish files are not checked"
     for f in "$SRC"/completions/fish/*.fish; do fish -n "$f"; done
+    fc() { fish -c "set -p fish_complete_path $SRC/completions/fish; complete -C '$1'" | cut -f1 | paste -sd' '; }
+    [ "$(fc 'rspamkit-scan --sort ')" = "name name:asc score score:asc" ]
+    [ "$(fc 'rspamkit-scan --header-style ')" = "rspamc spamassassin" ]
+    [ "$(fc 'rspamkit-pw -t ')" = "catena pbkdf2" ]
+    [ "$(fc 'rspamkit-ctl -h H p')" = "ping" ]
+    [ "$(fc 'rspamkit -h H learn_s')" = "learn_spam" ]
 }
