@@ -128,9 +128,40 @@ $(rspamkit-scan --help | grep -oE -- '(^|[ ,])--?[a-zA-Z0-9][a-zA-Z0-9-]*' | sed
     diff -r "$SRC/completions" "$T/gen"
 }
 
-@test "zsh completions parse (zsh -n)" {
+# zcomp "LINE": what zsh offers for LINE followed by a TAB, in an interactive
+# zsh on a pseudo-terminal whose compadd also writes what it adds to a file.
+zcomp() {
+    local out=$T/zsh.out
+    : >"$out"
+    zsh -f -c '
+        zmodload zsh/zpty
+        zpty z zsh -f -i
+        zpty -w z "fpath=($1 \$fpath); autoload -U compinit; compinit -u -D"
+        zpty -w z "compadd() { builtin compadd -O __h \"\$@\"; print -rl -- \"\${__h[@]/#/HIT:}\" >>$2; builtin compadd \"\$@\"; }"
+        zpty -w z "bindkey \"^I\" complete-word"
+        zpty -w -n z "$3"$'"'"'\t'"'"'
+        # wait until the offers stop growing (at most 10 s)
+        n=-1
+        for i in {1..100}; do
+            sleep 0.2
+            m=$(grep -c "^HIT:" $2)
+            (( m > 0 && m == n )) && break
+            n=$m
+        done
+        zpty -d z' zcomp "$SRC/completions/zsh" "$out" "$1"
+    grep '^HIT:' "$out" | sed 's/^HIT://' | sort -u | paste -sd' '
+}
+
+@test "zsh completions parse (zsh -n) and offer values and command words" {
     command -v zsh >/dev/null || skip "zsh is not installed: the zsh files are not checked"
     for f in "$SRC"/completions/zsh/_*; do zsh -n "$f"; done
+    cd "$T/cwd"
+    [ "$(zcomp 'rspamkit-scan --sort ')" = "name name:asc score score:asc" ]
+    [ "$(zcomp 'rspamkit-pw -t ')" = "catena pbkdf2" ]
+    [ "$(zcomp 'rspamkit-ctl -h H p')" = "ping" ]
+    [ "$(zcomp 'rspamkit -h H --mime learn_s')" = "learn_spam" ]
+    [ "$(zcomp 'rspamkit ctl --sort t')" = "time time:asc" ]
+    [ "$(zcomp 'rspamkit-scan --password-file p')" = "pw.txt" ]
 }
 
 @test "fish completions parse (fish -n) and offer values and command words" {
