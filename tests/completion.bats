@@ -172,5 +172,8 @@ zcomp() {
     [ "$(fc 'rspamkit-scan --header-style ')" = "rspamc spamassassin" ]
     [ "$(fc 'rspamkit-pw -t ')" = "catena pbkdf2" ]
     [ "$(fc 'rspamkit-ctl -h H p')" = "ping" ]
-    [ "$(fc 'rspamkit -h H learn_s')" = "learn_spam" ]
+    [ "$(fc 'rspamkit -h H --mime learn_s')" = "learn_spam" ]
+    [ "$(fc 'rspamkit -P secret -t 5 st')" = "stat stat_reset" ]
+    [ "$(fc 'rspamkit ctl --sort t')" = "time time:asc" ]
+    [ "$(fc 'rspamkit -h H stat ')" = "" ]
 }
