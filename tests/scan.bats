@@ -478,4 +478,10 @@ teardown() { stop_fake; }
     [[ $output == *$'\r\033[K2, 2 scanned, 0 failed'* ]]
     run tty rspamkit-scan --no-progress -h "$NORMAL" "$M/many" "2>&1 >/dev/null"
     [[ $output != *"scanned"* ]]
+    # results on the same terminal start on a line of their own
+    run tty rspamkit-scan -n 2 -h "$NORMAL" "$M/many"
+    [ "$status" -eq 0 ]
+    [[ $output == *"12/12 (100%), 12 scanned, 0 failed"* ]]
+    [ "$(grep -c 'Results for file: ' <<<"$output")" -eq 12 ]
+    [ "$(grep -cE '(^|\[K)Results for file: ' <<<"$output")" -eq 12 ]
 }

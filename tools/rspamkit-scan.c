@@ -284,9 +284,13 @@ static void progress_line(void)
 
 static void emit_slot(slot *s)
 {
-    if (s->errline) {
-        st.cleared |= st.prog.drawn;
+    if ((s->errline || s->out_len) && st.prog.drawn) { /* a line of its own */
+        fflush(stdout);
         tk_progress_clear(&st.prog);
+        st.cleared = 1;
+    }
+    if (s->errline) {
+        fflush(stdout);
         fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
     }
     if (s->out_len)
