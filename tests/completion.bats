@@ -54,6 +54,7 @@ cases() {
     expect $m "frequency frequency:asc" rspamkit-ctl --sort fr
     expect $m "catena pbkdf2" rspamkit-pw -t ""
     expect $m "catena pbkdf2" rspamkit-pw --type ""
+    expect $m "catena pbkdf2" rspamkit-pw -qt ""
     expect $m "ham spam" rspamkit-spamc -L ""
     expect $m "report revoke" rspamkit-spamc --reporttype ""
     expect $m "CONFDIR=" rspamkit-configdump --var CONFD
