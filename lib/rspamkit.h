@@ -570,6 +570,15 @@ RK_API int rk_ctl_query_run(rk_client *c, rk_ctl_query q, rk_response *resp, rk_
                             rk_error *err);
 
 /*
+ * Is the server up?  GET /ping, which a scanner and a controller both
+ * answer with "pong" (no password needed).  0 when the answer is "pong";
+ * else -1 with err: the transport's error, RK_ERR_HTTP/RK_ERR_AUTH for a
+ * non-2xx reply, RK_ERR_PROTOCOL for any other body.  `resp` is filled
+ * whenever a reply came; the caller clears it (rk_response_clear).
+ */
+RK_API int rk_ctl_ping(rk_client *c, rk_response *resp, rk_error *err);
+
+/*
  * Typed views of a reply.  Strings point into the document and live as long
  * as it does; the arrays belong to the struct (the matching _clear).  Numbers
  * missing from the reply read as 0; integers given as reals are truncated.

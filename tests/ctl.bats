@@ -301,3 +301,42 @@ $d
     [ "$status" -eq 0 ]
     grep -qx 'Average scan time: 0.750 sec' <<<"$output"
 }
+
+@test "ping: pong and exit 0 from the controller, the scanner and its socket, no password needed" {
+    for h in "$CONTROLLER" "$NORMAL" "$RK_NORMAL_SOCK"; do
+        RSPAMKIT_PASSWORD=wrong run --separate-stderr rspamkit-ctl -h "$h" ping
+        [ "$status" -eq 0 ] || { echo "$h: $status $stderr"; false; }
+        [ "$output" = pong ]
+        [ -z "$stderr" ]
+    done
+    # the server's own answer, for comparison
+    [ "$(curl -s "http://$CONTROLLER/ping" | tr -d '\r')" = pong ]
+    run rspamkit ctl -h "$CONTROLLER" ping
+    [ "$status" -eq 0 ]
+    [ "$output" = pong ]
+    run rspamkit-ctl -h "$CONTROLLER" ping extra
+    [ "$status" -eq 64 ]
+}
+
+@test "ping: one error line and the failure's exit code when nothing or something else answers" {
+    run --separate-stderr rspamkit-ctl -h "$RK_HOST:$(closed_port)" ping
+    [ "$status" -eq 69 ]
+    [ -z "$output" ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == "rspamkit-ctl: "*"$RK_HOST:"* ]]
+    fake_server http500
+    run rspamkit-ctl -h "127.0.0.1:$FAKE_PORT" ping
+    [ "$status" -eq 75 ]
+    stop_fake
+    fake_server empty200
+    run --separate-stderr rspamkit-ctl -h "127.0.0.1:$FAKE_PORT" ping
+    [ "$status" -eq 76 ]
+    [[ $stderr == *"/ping"*"empty body"* ]]
+    stop_fake
+    fake '{"pong": true}'
+    run --separate-stderr rspamkit-ctl -h "$FAKE" ping
+    [ "$status" -eq 76 ]
+    [ "${#stderr_lines[@]}" -eq 1 ]
+    [[ $stderr == *"not \"pong\""* ]]
+    [ -z "$output" ]
+}

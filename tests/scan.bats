@@ -445,3 +445,43 @@ teardown() { stop_fake; }
     [ "$status" -eq 0 ]
     grep -q '^X-Spam-Flag: YES' <<<"$output"
 }
+
+@test "--progress: the bulk progress line has the total, as rspamkit-learn's; --no-progress and a pipe show none" {
+    mkdir "$M/many"
+    for i in $(seq 12); do cp "$M/ham.eml" "$M/many/$i.eml"; done
+    run --separate-stderr rspamkit-scan --progress -n 2 -h "$NORMAL" "$M/many"
+    [ "$status" -eq 0 ]
+    grep -q $'\r\033\[K12/12 (100%), 12 scanned, 0 failed' <<<"$stderr"
+    [[ $stderr == *$'\r\033[K'[0-9]"/12 ("*"%), "*" scanned, 0 failed"* ]]
+    [ "$(grep -c '^Results for file:' <<<"$output")" -eq 12 ]
+    # a failure is an error line of its own, the progress line comes back after it
+    run --separate-stderr rspamkit-scan --progress -h "$RK_HOST:$(closed_port)" "$M/many"
+    [ "$status" -eq 69 ]
+    grep -q $'\r\033\[K12/12 (100%), 0 scanned, 12 failed' <<<"$stderr"
+    [ "$(grep -c "rspamkit-scan: $M/many/.*cannot connect" <<<"$stderr")" -eq 12 ]
+    # stderr is not a terminal: no progress line unless asked for
+    for opt in "" --no-progress "--progress --no-progress"; do
+        run --separate-stderr rspamkit-scan $opt -h "$NORMAL" "$M/many"
+        [ "$status" -eq 0 ]
+        [[ $stderr != *$'\r'* ]] || { echo "$opt: $stderr"; false; }
+    done
+    # on a terminal (script(1) gives one): no line for one input, but an
+    # mbox (counted as one input) shows one from its second message on
+    tty() { script -qec "$*" /dev/null; }
+    run tty rspamkit-scan -h "$NORMAL" "$M/ham.eml" "2>&1 >/dev/null"
+    [ "$status" -eq 0 ]
+    [[ $output != *"scanned"* ]]
+    { printf 'From a@example.com Sat Nov 21 10:00:00 2026\n'; cat "$M/ham.eml"; echo
+      printf 'From b@example.com Sat Nov 21 10:01:00 2026\n'; cat "$M/spam.eml"; } >"$M/box.mbox"
+    run tty rspamkit-scan -h "$NORMAL" "$M/box.mbox" "2>&1 >/dev/null"
+    [ "$status" -eq 0 ]
+    [[ $output == *$'\r\033[K2, 2 scanned, 0 failed'* ]]
+    run tty rspamkit-scan --no-progress -h "$NORMAL" "$M/many" "2>&1 >/dev/null"
+    [[ $output != *"scanned"* ]]
+    # results on the same terminal start on a line of their own
+    run tty rspamkit-scan -n 2 -h "$NORMAL" "$M/many"
+    [ "$status" -eq 0 ]
+    [[ $output == *"12/12 (100%), 12 scanned, 0 failed"* ]]
+    [ "$(grep -c 'Results for file: ' <<<"$output")" -eq 12 ]
+    [ "$(grep -cE '(^|\[K)Results for file: ' <<<"$output")" -eq 12 ]
+}

@@ -340,11 +340,12 @@ static double now_mono(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void tk_progress_start(tk_progress *p, int on, size_t total)
+void tk_progress_start(tk_progress *p, int always, int never, const tk_walk_opts *wo)
 {
     memset(p, 0, sizeof *p);
-    p->on = on;
-    p->total = total;
+    p->on = !never && (always || isatty(STDERR_FILENO));
+    p->always = always;
+    p->total = p->on ? tk_count_inputs(wo) : 0;
     p->t0 = now_mono();
 }
 
@@ -370,7 +371,8 @@ void tk_format_duration(char *buf, size_t len, double secs)
 
 void tk_progress_draw(tk_progress *p, size_t done, const char *counts, int force)
 {
-    if (!p->on)
+    /* one input (an mbox counts as one until its second message is done) */
+    if (!p->on || (!p->always && p->total < 2 && done < 2))
         return;
     double now = now_mono();
     if (!force && p->drawn && now - p->last < 0.1)

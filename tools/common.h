@@ -88,16 +88,23 @@ void tk_password_wipe(void);
 rk_client *tk_client(int default_port, int *code);
 
 /*
- * Progress line on stderr for bulk work: "\r" + the line, redrawn at most
+ * Progress line on stderr for bulk work: "\r" + the line ("done/total
+ * (percent), counts, rate, ETA" when the total is known), redrawn at most
  * ten times a second; tk_progress_clear() erases it before other output.
  */
 typedef struct tk_progress {
     int on;                  /* show it */
+    int always;              /* --progress: also for a single input */
     int drawn;               /* a line is on the screen */
     double t0, last;         /* start, last redraw */
     size_t total;            /* expected inputs, 0 = unknown */
 } tk_progress;
-void tk_progress_start(tk_progress *p, int on, size_t total);
+struct tk_walk_opts;
+/* Start the clock; the line is shown when stderr is a terminal or `always`
+ * (--progress), never when `never` (--no-progress), and for a single input
+ * only when `always`.  The total is counted from the inputs of `wo` when
+ * shown. */
+void tk_progress_start(tk_progress *p, int always, int never, const struct tk_walk_opts *wo);
 /* done: finished inputs; `counts` is a short text such as "3 failed". */
 void tk_progress_draw(tk_progress *p, size_t done, const char *counts, int force);
 void tk_progress_clear(tk_progress *p);

@@ -1,5 +1,5 @@
 /* rspamkit-ctl: controller commands without a message: stat, stat_reset,
- * counters, uptime, actions, add_symbol, add_action. */
+ * counters, uptime, actions, add_symbol, add_action; and ping. */
 #include "config.h"
 #include "common.h"
 #include "render.h"
@@ -37,11 +37,11 @@ static struct poptOption ctl_table[] = {
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
-enum cmd { C_STAT, C_STAT_RESET, C_COUNTERS, C_UPTIME, C_ACTIONS, C_ADD_SYMBOL, C_ADD_ACTION };
+enum cmd { C_STAT, C_STAT_RESET, C_COUNTERS, C_UPTIME, C_ACTIONS, C_ADD_SYMBOL, C_ADD_ACTION, C_PING };
 
 static const struct {
     const char *word;
-    rk_ctl_query query; /* C_ADD_*: none */
+    rk_ctl_query query; /* C_ADD_*, C_PING: none */
     int nargs;
 } cmds[] = {
     [C_STAT] = {"stat", RK_CTL_STAT, 0},
@@ -51,6 +51,7 @@ static const struct {
     [C_ACTIONS] = {"actions", RK_CTL_ACTIONS, 0},
     [C_ADD_SYMBOL] = {"add_symbol", 0, 2},
     [C_ADD_ACTION] = {"add_action", 0, 2},
+    [C_PING] = {"ping", 0, 0},
 };
 #define N_CMDS (sizeof cmds / sizeof *cmds)
 
@@ -359,6 +360,7 @@ static int render_text(FILE *f, enum cmd cmd, const rk_ctl_doc *d)
     }
     case C_ADD_SYMBOL:
     case C_ADD_ACTION:
+    case C_PING:
         break;
     }
     if (rc) {
@@ -413,6 +415,25 @@ static int run(rk_client *c, enum cmd cmd, const char **args)
     return code;
 }
 
+/* ping: "pong" on stdout and 0 when the server answers /ping so; else an
+ * error line and the exit code of the failure. */
+static int ping(rk_client *c)
+{
+    rk_response resp;
+    rk_error err;
+    int code = 0;
+    if (rk_ctl_ping(c, &resp, &err) == 0) {
+        if (o.headers)
+            tk_print_headers(stdout, &resp);
+        puts("pong");
+    } else {
+        tk_err("%s", err.msg);
+        code = tk_exit_for(&err);
+    }
+    rk_response_clear(&resp);
+    return code;
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -421,7 +442,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     tk_password_argv(argc, argv, "ctl");
     poptContext pc = poptGetContext("rspamkit-ctl", argc, (const char **)argv, ctl_table, 0);
-    poptSetOtherOptionHelp(pc, "[OPTION...] stat|stat_reset|counters|uptime|actions\n"
+    poptSetOtherOptionHelp(pc, "[OPTION...] stat|stat_reset|counters|uptime|actions|ping\n"
                                "       rspamkit-ctl [OPTION...] add_symbol SYMBOL WEIGHT\n"
                                "       rspamkit-ctl [OPTION...] add_action ACTION SCORE");
     const char **rest = NULL;
@@ -434,7 +455,7 @@ int main(int argc, char **argv)
     }
     if (!n_rest)
         return tk_usage_error(pc, "%s", "say which command: stat, stat_reset, counters, uptime, "
-                                     "actions, add_symbol, add_action");
+                                     "actions, add_symbol, add_action, ping");
     size_t cmd = N_CMDS;
     for (size_t i = 0; i < N_CMDS; i++)
         if (strcasecmp(rest[0], cmds[i].word) == 0)
@@ -472,7 +493,7 @@ int main(int argc, char **argv)
     int code = 0;
     rk_client *c = tk_client(RK_CONTROLLER_PORT, &code);
     if (c) {
-        code = run(c, (enum cmd)cmd, rest + 1);
+        code = cmd == C_PING ? ping(c) : run(c, (enum cmd)cmd, rest + 1);
         rk_client_free(c);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) {

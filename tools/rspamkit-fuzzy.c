@@ -353,9 +353,7 @@ int main(int argc, char **argv)
         .op = st.del ? RK_FUZZY_DEL : RK_FUZZY_ADD, .base = &base,
         .max_requests = o.max_requests, .done_word = done_word(), .render = render,
     };
-    int show = !o.no_progress && (o.progress || isatty(STDERR_FILENO));
-    size_t total = show ? tk_count_inputs(&wo) : 0;
-    tk_progress_start(&b.prog, show && (total != 1 || o.progress), total);
+    tk_progress_start(&b.prog, o.progress, o.no_progress, &wo);
     walker = b.walker = tk_walker_new(&wo);
     if (!walker) {
         code = TK_EX_SOFTWARE;

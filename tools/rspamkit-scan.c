@@ -21,7 +21,7 @@
 static struct {
     int verbose, json, compact, headers, raw, ucl, max_requests, ext_urls;
     int mime, empty, compressed, profile, skip_images, skip_attachments;
-    int weight, flag, commands, unordered, check, tests, summary, version, progress;
+    int weight, flag, commands, unordered, check, tests, summary, version, progress, no_progress;
     char *key, *exec, *sort;
     char *dictionary, *classifier, *fuzzy_symbol;
     char *queue_id, *log_tag, *settings, *settings_id, *files_from;
@@ -60,6 +60,9 @@ static struct poptOption scan_table[] = {
     {"check", 0, POPT_ARG_NONE, &o.check, 0, "Print score/threshold only; exit 1 if spam", NULL},
     {"tests", 'y', POPT_ARG_NONE, &o.tests, 0, "Print symbol names only, comma-separated", NULL},
     {"summary", 0, POPT_ARG_NONE, &o.summary, 0, "Print counts per action and a score histogram", NULL},
+    {"progress", 0, POPT_ARG_NONE, &o.progress, 0,
+     "Show the progress line even when stderr is not a terminal", NULL},
+    {"no-progress", 0, POPT_ARG_NONE, &o.no_progress, 0, "Never show the progress line", NULL},
     {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_msg_table, 0, "Message options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, lda_table, 0, "LDA mode (--mime, --exec):", NULL},
@@ -90,7 +93,8 @@ static struct {
     size_t n_slots, cap_slots, flushed;
     size_t n_ok, n_failed, n_spam, n_inputs;
     int first_fail_code;
-    int progress;
+    tk_progress prog;
+    int cleared; /* the progress line was erased for an error line */
     /* summary */
     struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
     size_t n_actions;
@@ -272,16 +276,21 @@ static slot *get_slot(size_t seq)
 
 static void progress_line(void)
 {
-    if (!st.progress || st.n_inputs < 2)
-        return;
-    fprintf(stderr, "\r\033[K%zu scanned, %zu failed", st.n_ok, st.n_failed);
+    char counts[64];
+    snprintf(counts, sizeof counts, "%zu scanned, %zu failed", st.n_ok, st.n_failed);
+    tk_progress_draw(&st.prog, st.n_ok + st.n_failed, counts, st.cleared);
+    st.cleared = 0;
 }
 
 static void emit_slot(slot *s)
 {
+    if ((s->errline || s->out_len) && st.prog.drawn) { /* a line of its own */
+        fflush(stdout);
+        tk_progress_clear(&st.prog);
+        st.cleared = 1;
+    }
     if (s->errline) {
-        if (st.progress)
-            fputs("\r\033[K", stderr);
+        fflush(stdout);
         fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
     }
     if (s->out_len)
@@ -449,8 +458,6 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
 static void print_summary(void)
 {
     FILE *f = stderr;
-    if (st.progress)
-        fputs("\r\033[K", f);
     fprintf(f, "Summary: %zu scanned, %zu failed\n", st.n_ok, st.n_failed);
     for (size_t i = 0; i < st.n_actions; i++)
         fprintf(f, "  %-16s %6zu\n", st.actions[i].name, st.actions[i].n);
@@ -580,14 +587,17 @@ int main(int argc, const char **argv)
         rk_client_free(client);
         goto out;
     }
-    st.progress = isatty(STDERR_FILENO); /* shown once there is more than one input */
+    tk_progress_start(&st.prog, o.progress, o.no_progress, &wo);
     if (rk_client_run(client, o.max_requests, next_cb, done_cb, NULL)) {
         tk_err("internal error while running requests");
         code = TK_EX_SOFTWARE;
     }
     flush_ready();
-    if (st.progress)
-        fputs("\r\033[K", stderr);
+    if (st.prog.on) { /* redraw with the final counts, then clear */
+        st.cleared = 1;
+        progress_line();
+    }
+    tk_progress_clear(&st.prog);
     if (o.summary)
         print_summary();
     tk_walker_free(st.walker);

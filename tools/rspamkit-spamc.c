@@ -548,11 +548,17 @@ static int do_ping(void)
     rk_error err;
     rk_error_clear(&err);
     int code = 0;
-    if (request(0, "/ping", NULL, 0, 0, &resp, &err, &code) == 0)
+    rk_client *c = client_for(0, &code);
+    if (!c)
+        return code;
+    if (rk_ctl_ping(c, &resp, &err) == 0) {
         code = emit_buf("SPAMD/1.5 0\n", 12, 0);
-    else if (err.code)
+    } else {
         tk_err("%s", err.msg);
+        code = fail_code(&err);
+    }
     rk_response_clear(&resp);
+    rk_client_free(c);
     return code;
 }
 

@@ -445,6 +445,23 @@ RK_API int rk_ctl_query_run(rk_client *c, rk_ctl_query q, rk_response *resp, rk_
     return 0;
 }
 
+RK_API int rk_ctl_ping(rk_client *c, rk_response *resp, rk_error *err)
+{
+    rk_request req = {.path = "/ping", .method = "GET"};
+    rk_error_clear(err);
+    memset(resp, 0, sizeof *resp);
+    if (rk_client_request(c, &req, resp, err))
+        return -1;
+    size_t n = resp->body_len;
+    const unsigned char *b = resp->body;
+    while (n && (b[n - 1] == '\n' || b[n - 1] == '\r' || b[n - 1] == ' '))
+        n--;
+    if (n == 4 && memcmp(b, "pong", 4) == 0)
+        return 0;
+    return rk_fail(err, RK_ERR_PROTOCOL, "bad reply from %s to /ping: %s",
+                   resp->host ? resp->host : "the server", n ? "not \"pong\"" : "empty body");
+}
+
 /* ------------------------------------------------------------ typed views */
 
 static int64_t int_of(const json_t *obj, const char *key)
