@@ -151,6 +151,6 @@ configdump - stat"
     [ "${lines[0]%% *}" = rspamkit-ctl ]
     run rspamkit -P secret stat --version
     [ "${lines[0]%% *}" = rspamkit-ctl ]
-    run rspamkit --exec cat --version -- stat # after --: --exec's command line
+    run rspamkit -v --version --exec -- cat stat # after --exec --: the command line
     [ "${lines[0]%% *}" = rspamkit-scan ]
 }

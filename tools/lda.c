@@ -133,46 +133,21 @@ fail:
     return NULL;
 }
 
-/* Is `a` an option word that ends with --exec's value still to come? */
-static int is_exec_word(const char *a)
-{
-    if (strcmp(a, "--exec") == 0 || strncmp(a, "--exec=", 7) == 0)
-        return 1;
-    /* -e, or a bundle of flag letters ending in e (-me) */
-    if (a[0] != '-' || a[1] == '-' || !a[1])
-        return 0;
-    size_t n = strlen(a);
-    if (a[n - 1] != 'e')
-        return 0;
-    for (size_t i = 1; i + 1 < n; i++)
-        if (!strchr("pvjmEzy", a[i]))
-            return 0;
-    return 1;
-}
-
-int lda_split_argv(int argc, const char **argv, const char *const **tail, size_t *n_tail,
-                   int *exec_from_tail)
+int lda_split_argv(int argc, const char **argv, const char *const **tail, size_t *n_tail)
 {
     *tail = NULL;
     *n_tail = 0;
-    *exec_from_tail = 0;
-    int exec_at = -1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            if (exec_at < 0)
-                return argc;
+        if (strcmp(argv[i], "--") != 0)
+            continue;
+        /* "--exec --" / "-e --": the whole command is the tail; any other
+         * "--" ends the options, and the words after it are inputs. */
+        if (i > 1 && (strcmp(argv[i - 1], "-e") == 0 || strcmp(argv[i - 1], "--exec") == 0)) {
             *tail = argv + i + 1;
             *n_tail = (size_t)(argc - i - 1);
-            if (exec_at == i - 1 &&
-                (strcmp(argv[exec_at], "-e") == 0 || strcmp(argv[exec_at], "--exec") == 0)) {
-                /* "--exec --" / "-e --": the whole command is the tail. */
-                *exec_from_tail = 1;
-                return exec_at; /* drop that word */
-            }
-            return i;
+            return i - 1; /* drop "--exec --" */
         }
-        if (is_exec_word(argv[i]))
-            exec_at = i;
+        break;
     }
     return argc;
 }
@@ -783,10 +758,10 @@ int lda_setup(const lda_opts *o)
         tk_err("invalid --max-size '%s' (bytes, or a number with k, m or g)", cli.max_size);
         return TK_EX_USAGE;
     }
-    if (o->exec || o->exec_from_tail) {
+    if (o->exec || o->exec_tail) {
         char err[200] = "";
         char **v = NULL;
-        if (o->exec_from_tail || !o->exec) {
+        if (o->exec_tail) {
             v = calloc(1, sizeof *v);
         } else {
             v = lda_split_command(o->exec, err, sizeof err);

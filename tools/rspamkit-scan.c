@@ -489,9 +489,9 @@ int main(int argc, const char **argv)
 {
     tk_prog = "rspamkit-scan";
     signal(SIGPIPE, SIG_IGN);
-    /* --exec CMD -- ARG...: the words after "--" belong to the command. */
+    /* --exec -- CMD ARG...: the words after "--" are the command. */
     lda_opts lo = {0};
-    argc = lda_split_argv(argc, argv, &lo.exec_tail, &lo.n_exec_tail, &lo.exec_from_tail);
+    argc = lda_split_argv(argc, argv, &lo.exec_tail, &lo.n_exec_tail);
     tk_password_argv(argc, (char **)argv, "scan");
     poptContext pc = poptGetContext("rspamkit-scan", argc, argv, scan_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] [symbols|check|report] [FILE|DIR...]");
@@ -530,7 +530,7 @@ int main(int argc, const char **argv)
         tk_err("-n/--max-requests must be at least 1");
         code = TK_EX_USAGE;
     }
-    int lda = o.mime || o.exec || lo.exec_from_tail;
+    int lda = o.mime || o.exec || lo.exec_tail;
     if (lda && !code) {
         lo.mime = o.mime;
         lo.exec = o.exec;
