@@ -184,7 +184,7 @@ static int secret_code(secret_status st)
     return TK_EX_SOFTWARE;
 }
 
-const char *tk_password(int *failed, int *code)
+const char *tk_password(int needed, int *failed, int *code)
 {
     const tk_conn *o = &tk_conn_opts;
     const char *pw = o->password;
@@ -228,6 +228,16 @@ const char *tk_password(int *failed, int *code)
             *failed = 1;
             return NULL;
         }
+        /* the configuration file's password, for the commands that need one:
+         * a scan goes on without it when it cannot be used */
+        if (conf->password && conf->password_error) {
+            if (!needed)
+                return NULL;
+            tk_err("%s", conf->password_error);
+            *code = TK_EX_NOPERM;
+            *failed = 1;
+            return NULL;
+        }
         if (conf->password) {
             st = secret_from_string(&the_pw, conf->password);
             what = "password in the configuration file";
@@ -235,6 +245,10 @@ const char *tk_password(int *failed, int *code)
             st = secret_from_file(&the_pw, conf->password_file);
             what = "password_file in the configuration file";
         } else {
+            return NULL;
+        }
+        if (st != SECRET_OK && !needed) {
+            secret_clear(&the_pw);
             return NULL;
         }
     }
@@ -262,24 +276,33 @@ const char *tk_password(int *failed, int *code)
     return the_pw.buf;
 }
 
+static rk_settings the_conf; /* lives as long as the process */
+static int conf_state;   /* 0 not read, 1 read, -1 invalid */
+static rk_error conf_err;
+
+static void settings_read(void)
+{
+    if (conf_state == 0)
+        conf_state = rk_config_load(&the_conf, &conf_err) ? -1 : 1;
+}
+
 const rk_settings *tk_settings(int *code)
 {
-    static rk_settings conf; /* lives as long as the process */
-    static int state;        /* 0 not read, 1 read, -1 invalid */
-    if (state == 0) {
-        rk_error err;
-        rk_error_clear(&err);
-        state = 1;
-        if (rk_config_load(&conf, &err)) {
-            tk_err("%s", err.msg);
-            state = -1;
-        }
-    }
-    if (state < 0) {
+    static int told;
+    settings_read();
+    if (conf_state < 0) {
+        if (!told++)
+            tk_err("%s", conf_err.msg);
         *code = TK_EX_USAGE;
         return NULL;
     }
-    return &conf;
+    return &the_conf;
+}
+
+const char *tk_settings_error(void)
+{
+    settings_read();
+    return conf_state < 0 ? conf_err.msg : NULL;
 }
 
 rk_client *tk_client(int default_port, int *code)
@@ -287,7 +310,7 @@ rk_client *tk_client(int default_port, int *code)
     rk_error err;
     rk_error_clear(&err);
     int failed;
-    const char *pw = tk_password(&failed, code);
+    const char *pw = tk_password(default_port == RK_CONTROLLER_PORT, &failed, code);
     if (failed)
         return NULL;
     const rk_settings *conf = tk_settings(code);

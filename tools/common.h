@@ -54,6 +54,9 @@ void tk_msg_fill(rk_msg_opts *mo);
  * use; NULL (after printing the error, *code set) when a file is invalid.
  * Command-line options and the environment take precedence over it. */
 const rk_settings *tk_settings(int *code);
+/* Why the configuration files are invalid (reading them if not done yet),
+ * without printing it; NULL when they are valid. */
+const char *tk_settings_error(void);
 
 /* Exit code for a library error. */
 int tk_exit_for(const rk_error *err);
@@ -78,10 +81,13 @@ void tk_password_hide(int argc, char **argv);
  * names a file, as in rspamc), --password-file FILE, -P without a value (a
  * prompt on the terminal, echo off), RSPAMKIT_PASSWORD.  A file must not be
  * accessible to group or others.  NULL when none is given.  On failure
- * prints the error, sets *code and returns NULL with *failed = 1.
+ * prints the error, sets *code and returns NULL with *failed = 1.  The
+ * configuration file's password (or password_file) comes last and only
+ * fails when `needed` (controller commands); otherwise a password that
+ * cannot be used there is left out (a scan needs none).
  * The result is static storage; tk_password_wipe() clears it.
  */
-const char *tk_password(int *failed, int *code);
+const char *tk_password(int needed, int *failed, int *code);
 void tk_password_wipe(void);
 /* Build the client from tk_conn_opts (password as tk_password()).
  * Prints the error and returns NULL with *code set on failure. */

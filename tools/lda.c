@@ -621,6 +621,8 @@ static void flush(void)
     prestart();
 }
 
+static void set_error(entry *e, const char *msg);
+
 static int next_cb(void *ud, rk_request *req, void **token)
 {
     (void)ud;
@@ -638,6 +640,9 @@ static int next_cb(void *ud, rk_request *req, void **token)
         }
         if (e->in.error) {
             e->input_status = e->in.exit_code == TK_EX_IOERR ? EX_TEMPFAIL_ : e->in.exit_code;
+            e->ready = 1;
+        } else if (!req) { /* no client: the configuration is invalid */
+            set_error(e, tk_settings_error());
             e->ready = 1;
         } else if (e->in.len == 0) {
             e->no_scan = 1;
@@ -737,13 +742,13 @@ int lda_setup(const lda_opts *o)
     memset(&L, 0, sizeof L);
     L.o = o;
     L.keep_existing = cli.keep_existing;
-    /* the command line wins; then rspamkit.conf's tempfail and header_style */
+    /* the command line wins; then rspamkit.conf's tempfail and header_style.
+     * An invalid configuration file does not stop delivery: lda_run then
+     * treats every message as not scanned (the failure policy). */
     int code = 0;
-    const rk_settings *conf = tk_settings(&code);
-    if (!conf)
-        return code;
-    L.tempfail = cli.tempfail || conf->failure == RK_FAILURE_TEMPFAIL;
-    if (!cli.header_style)
+    const rk_settings *conf = tk_settings_error() ? NULL : tk_settings(&code);
+    L.tempfail = cli.tempfail || (conf && conf->failure == RK_FAILURE_TEMPFAIL);
+    if (!cli.header_style && conf)
         cli.header_style = conf->header_style;
     if (!cli.header_style || strcmp(cli.header_style, "rspamc") == 0)
         L.style = RK_STYLE_RSPAMC;
@@ -798,9 +803,15 @@ int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight
 {
     L.w = w;
     L.base = base;
-    rk_client_on_wait(c, on_wait, NULL);
-    int rc = rk_client_run(c, max_inflight, next_cb, done_cb, NULL);
-    rk_client_on_wait(c, NULL, NULL);
+    int rc = 0;
+    if (c) {
+        rk_client_on_wait(c, on_wait, NULL);
+        rc = rk_client_run(c, max_inflight, next_cb, done_cb, NULL);
+        rk_client_on_wait(c, NULL, NULL);
+    } else {
+        void *token;
+        rc = next_cb(NULL, NULL, &token) < 0; /* delivers every input unscanned */
+    }
     /* After an internal failure, whatever was read still gets delivered. */
     for (size_t i = L.next; i < L.n; i++)
         if (L.e[i] && !L.e[i]->ready) {

@@ -51,7 +51,9 @@ int lda_setup(const lda_opts *o);
 
 /* Scan every input of `w` with up to `max_inflight` requests in flight and
  * deliver each message, in input order. Returns the exit status (see
- * rspamkit-scan(1), LDA MODE). */
+ * rspamkit-scan(1), LDA MODE). With `c` NULL (the configuration files are
+ * invalid: tk_settings_error()) every message is delivered as not scanned,
+ * or not at all with --tempfail. */
 int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight);
 
 /* ---- pieces, exported for the unit tests ---- */

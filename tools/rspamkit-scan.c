@@ -564,8 +564,10 @@ int main(int argc, const char **argv)
         code = tk_exit_for(&err);
         goto out;
     }
-    rk_client *client = tk_client(RK_DEFAULT_PORT, &code);
-    if (!client)
+    /* in delivery mode an invalid configuration file follows the failure
+     * policy (lda_run without a client), never exit 64 */
+    rk_client *client = NULL;
+    if (!(lda && tk_settings_error()) && !(client = tk_client(RK_DEFAULT_PORT, &code)))
         goto out;
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,

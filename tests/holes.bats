@@ -1,0 +1,130 @@
+#!/usr/bin/env bats
+# Holes that lost mail or bounced it (issue 12, item 1), one test or more per
+# hole; and the exit-status contract of the front door (item 3).
+
+load helpers
+bats_require_minimum_version 1.5.0
+
+setup() {
+    M="$BATS_TEST_TMPDIR"
+    cp "$MSGS"/*.eml "$M/"
+    export RSPAMKIT_SYSCONFIG="$M/none" RSPAMKIT_CONFIG="$M/none"
+}
+
+# refute CMD...: fails when CMD succeeds (a plain "! CMD" never fails a bats test).
+refute() { if "$@"; then return 1; fi; }
+
+# A directory an unprivileged user can reach, and `other CMD...` runs CMD as a
+# user that cannot read the files private() made: as root, nobody (root
+# reads anything); as anyone else, that user, with the files at mode 000.
+shared_dir() {
+    D=$(mktemp -d /tmp/rspamkit-holes.XXXXXX)
+    chmod 755 "$D"
+    mkdir "$D/home"
+    if [ "$(id -u)" -eq 0 ]; then
+        chown 65534 "$D/home"
+        other rspamkit-scan --version >/dev/null 2>&1 || skip "nobody cannot run the build in $RK_BUILDDIR"
+    fi
+}
+private() { if [ "$(id -u)" -eq 0 ]; then chmod 600 "$@"; else chmod 000 "$@"; fi; }
+other() {
+    local cmd
+    cmd=$(command -v "$1") && shift
+    if [ "$(id -u)" -eq 0 ]; then
+        setpriv --reuid=65534 --regid=65534 --clear-groups env HOME="$D/home" XDG_CACHE_HOME="$D/home" \
+            XDG_STATE_HOME="$D/home" RSPAMKIT_CONFIG="$D/none" "$cmd" "$@"
+    else
+        env RSPAMKIT_CONFIG="$D/none" "$cmd" "$@"
+    fi
+}
+teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
+
+# ---- 2. settings a command does not need do not stop it -----------------
+
+@test "a system config with the password that this user cannot read: --mime still scans (was exit 64)" {
+    shared_dir
+    printf 'password = "%s";\n' "$RK_PASSWORD" >"$D/config"
+    private "$D/config"
+    export RSPAMKIT_SYSCONFIG="$D/config"
+    run --separate-stderr other rspamkit-scan -h "$NORMAL" --mime <"$M/spam.eml"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    grep -qx "X-Spam-Action: $(ref .action "$M/spam.eml")" <<<"$output"
+    run --separate-stderr other rspamkit-scan -h "$NORMAL" <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    # a command that needs the password says none was given
+    run --separate-stderr other rspamkit-ctl -h "$CONTROLLER" stat
+    [ "$status" -eq 77 ]
+    [[ $stderr == *"no password was given"* ]]
+}
+
+@test "password_file pointing at a root-only file: a scan runs (was exit 66), learn still says why not" {
+    shared_dir
+    printf '%s\n' "$RK_PASSWORD" >"$D/pw"
+    cp "$M/spam.eml" "$D/"; chmod 644 "$D/spam.eml"
+    private "$D/pw"
+    printf 'password_file = "%s";\n' "$D/pw" >"$D/config"
+    chmod 644 "$D/config"
+    export RSPAMKIT_SYSCONFIG="$D/config"
+    run --separate-stderr other rspamkit-scan -h "$NORMAL" --mime <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    grep -q '^X-Spam-Action: ' <<<"$output"
+    run --separate-stderr other rspamkit-learn -h "$CONTROLLER" --spam "$D/spam.eml"
+    [ "$status" -eq 66 ]
+    [[ $stderr == *"$D/pw"* ]]
+}
+
+@test "a password in a group-readable config: the message says group; a scan is not stopped" {
+    printf 'password = "%s";\n' "$RK_PASSWORD" >"$M/config"
+    export RSPAMKIT_CONFIG="$M/config"
+    chmod 640 "$M/config"
+    run --separate-stderr rspamkit-ctl -h "$CONTROLLER" stat
+    [ "$status" -eq 77 ]
+    [[ $stderr == *"readable by group (mode 640)"* ]]
+    chmod 604 "$M/config"
+    run --separate-stderr rspamkit-ctl -h "$CONTROLLER" stat
+    [ "$status" -eq 77 ]
+    [[ $stderr == *"readable by others (mode 604)"* ]]
+    chmod 644 "$M/config"
+    run --separate-stderr rspamkit-ctl -h "$CONTROLLER" stat
+    [[ $stderr == *"readable by group and others (mode 644)"* ]]
+    run --separate-stderr rspamkit-scan -h "$NORMAL" --mime <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    chmod 600 "$M/config"
+    run rspamkit-ctl -h "$CONTROLLER" stat
+    [ "$status" -eq 0 ]
+}
+
+# ---- 3. a configuration problem in delivery mode: the failure policy ---------
+
+@test "a typo in the config file: delivery goes on unscanned with X-Spam-Error (was exit 64), 75 with --tempfail" {
+    printf 'timeoutt = 5;\n' >"$M/config"
+    export RSPAMKIT_CONFIG="$M/config"
+    printf '#!/bin/sh\ncat > "$1"\n' >"$M/deliver"
+    chmod +x "$M/deliver"
+    run --separate-stderr rspamkit-scan -h "$NORMAL" --mime --exec "$M/deliver $M/out" <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    grep -q "^X-Spam-Error: $M/config: unknown setting 'timeoutt'" "$M/out"
+    refute grep -q '^X-Spam-Action:' "$M/out"
+    # --mime alone: the message on stdout, unscanned
+    run --separate-stderr rspamkit-scan -h "$NORMAL" --mime <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q '^X-Spam-Error: ' <<<"$output"
+    grep -q '^Subject: ' <<<"$output"
+    # --tempfail: nothing delivered, 75
+    rm -f "$M/out"
+    run --separate-stderr rspamkit-scan -h "$NORMAL" --tempfail --mime --exec "$M/deliver $M/out" <"$M/ham.eml"
+    [ "$status" -eq 75 ]
+    [ ! -e "$M/out" ]
+    # the front door too
+    run --separate-stderr rspamkit -h "$NORMAL" --mime --exec "$M/deliver $M/out" <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q '^X-Spam-Error: ' "$M/out"
+    # outside delivery mode it stays an error
+    run --separate-stderr rspamkit-scan -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 64 ]
+    [[ $stderr == *"unknown setting 'timeoutt'"* ]]
+}
