@@ -128,3 +128,26 @@ teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
     [ "$status" -eq 64 ]
     [[ $stderr == *"unknown setting 'timeoutt'"* ]]
 }
+
+# ---- 4. a controller command sent to the scanner port --------------------
+
+@test "learn, fuzzy and stat on the scanner port: the error names the controller port, not a temporary failure (was 75)" {
+    for cmd in "rspamkit stat" "rspamkit learn_spam $M/spam.eml" "rspamkit-learn --spam $M/spam.eml" \
+               "rspamkit-ctl stat" "rspamkit-fuzzy -f 1 add $M/spam.eml"; do
+        # shellcheck disable=SC2086
+        run --separate-stderr ${cmd%% *} -h "$NORMAL" -P "$RK_PASSWORD" ${cmd#* }
+        echo "$cmd: $status $stderr"
+        [ "$status" -ne 75 ]
+        [ "$status" -eq 64 ]
+        [[ $stderr == *"$NORMAL is a scanner port"*"controller (port 11334"* ]]
+    done
+}
+
+@test "a 403 when no password was given says so" {
+    run --separate-stderr rspamkit-ctl -h "$CONTROLLER" stat
+    [ "$status" -eq 77 ]
+    [[ $stderr == *"authentication refused by $CONTROLLER: no password was given"* ]]
+    run --separate-stderr rspamkit-ctl -h "$CONTROLLER" -P wrong-password stat
+    [ "$status" -eq 77 ]
+    [[ $stderr != *"no password"* ]]
+}
