@@ -151,3 +151,32 @@ teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
     [ "$status" -eq 77 ]
     [[ $stderr != *"no password"* ]]
 }
+
+# ---- 5. a Maildir as the man page scans it --------------------------------
+
+@test "scanning a Maildir skips Dovecot's files; --maildir-folders adds the Maildir++ folders" {
+    md="$M/Maildir"
+    mkdir -p "$md/cur" "$md/new" "$md/tmp" "$md/.Junk/cur" "$md/.Junk/new" "$md/.Junk/tmp"
+    cp "$M/ham.eml" "$md/cur/1.host:2,S"
+    cp "$M/spam.eml" "$md/new/2.host"
+    cp "$M/spam.eml" "$md/tmp/3.host"
+    cp "$M/spam.eml" "$md/.Junk/cur/4.host:2,S"
+    printf '3 V1700000000 N3 G0123\n1 :1.host:2,S\n' >"$md/dovecot-uidlist"
+    printf 'Junk\nSent\n' >"$md/subscriptions"
+    : >"$md/.Junk/maildirfolder"
+    printf '3 V1700000000 N5\n' >"$md/.Junk/dovecot-uidlist"
+    head -c 2048 /bin/ls >"$md/dovecot.index"
+    head -c 2048 /bin/ls >"$md/dovecot.index.log"
+    head -c 512 /bin/ls >"$md/dovecot-keywords"
+    run --separate-stderr rspamkit-scan -h "$NORMAL" --compact "$md"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    [ "$(jq -r .filename <<<"$output" | sort | tr '\n' ' ')" = "$md/cur/1.host:2,S $md/new/2.host " ]
+    run --separate-stderr rspamkit-scan -h "$NORMAL" --compact --maildir-folders "$md"
+    [ "$status" -eq 0 ]
+    [ "$(jq -r .filename <<<"$output" | sort | tr '\n' ' ')" = "$md/.Junk/cur/4.host:2,S $md/cur/1.host:2,S $md/new/2.host " ]
+    # the front door, as rspamc's words
+    run --separate-stderr rspamkit -h "$NORMAL" --compact symbols "$md"
+    [ "$status" -eq 0 ]
+    [ "$(jq -r .filename <<<"$output" | wc -l)" -eq 2 ]
+}

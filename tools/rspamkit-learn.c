@@ -52,12 +52,6 @@ static struct poptOption learn_table[] = {
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
-/* Files a mail store keeps next to the messages (Dovecot, Courier). */
-static const char *const store_files[] = {
-    "*/dovecot.index*", "*/dovecot-uidlist", "*/dovecot-keywords", "*/dovecot-uidvalidity*",
-    "*/dovecot.list.index*", "*/dovecot.mailbox.log", "*/subscriptions", "*/maildirfolder",
-    "*/courierimap*", NULL};
-
 /* ------------------------------------------------------------ output */
 
 static struct {
@@ -191,15 +185,6 @@ int main(int argc, char **argv)
     size_t n_excl = 0;
     while (o.exclude && o.exclude[n_excl])
         n_excl++;
-    /* The user's excludes, then the mail-store files. */
-    size_t n_store = sizeof store_files / sizeof *store_files - 1;
-    const char **excl = calloc(n_excl + n_store + 1, sizeof *excl);
-    if (!excl)
-        return TK_EX_SOFTWARE;
-    for (size_t i = 0; i < n_excl; i++)
-        excl[i] = o.exclude[i];
-    for (size_t i = 0; i < n_store; i++)
-        excl[n_excl + i] = store_files[i];
 
     rk_msg_opts mo = {.classifier = o.classifier, .raw = o.raw};
     tk_msg_fill(&mo);
@@ -220,7 +205,7 @@ int main(int argc, char **argv)
         goto out;
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
-        .exclude = excl, .n_exclude = n_excl + n_store, .raw = o.raw, .split_mbox = 1,
+        .exclude = (const char *const *)o.exclude, .n_exclude = n_excl, .raw = o.raw, .split_mbox = 1,
     };
     tk_bulk b = {
         .op = st.op, .base = &base, .max_requests = o.max_requests,
@@ -250,7 +235,6 @@ int main(int argc, char **argv)
 out:
     tk_walker_free(walker);
     rk_client_free(client);
-    free(excl);
     rk_headers_clear(&base);
     poptFreeContext(pc);
     return code;

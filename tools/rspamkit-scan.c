@@ -22,6 +22,7 @@ static struct {
     int verbose, json, compact, headers, raw, ucl, max_requests, ext_urls;
     int mime, empty, compressed, profile, skip_images, skip_attachments;
     int weight, flag, commands, unordered, check, tests, summary, version, progress;
+    int maildir_folders;
     char *key, *exec, *sort;
     char *dictionary, *classifier, *fuzzy_symbol;
     char *queue_id, *log_tag, *settings, *settings_id, *files_from;
@@ -39,9 +40,11 @@ static struct poptOption scan_table[] = {
     {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},
     {"extended-urls", 0, POPT_ARG_NONE, &o.ext_urls, 0, "Output URLs in extended format", NULL},
     {"exec", 'e', POPT_ARG_STRING, &o.exec, 0,
-     "Pipe each message (--mime) or result to CMD; no shell; arguments may follow --", "CMD"},
+     "Pipe each message (--mime) or result to CMD; no shell; --exec -- CMD ARG... takes the rest", "CMD"},
     {"mime", 'm', POPT_ARG_NONE, &o.mime, 0, "Write the message with X-Spam headers added", NULL},
     {"exclude", 0, POPT_ARG_ARGV, &o.exclude, 0, "Skip directory entries matching GLOB (repeatable)", "GLOB"},
+    {"maildir-folders", 0, POPT_ARG_NONE, &o.maildir_folders, 0,
+     "In a Maildir, scan its Maildir++ folders (.Junk, .Sent, ...) too", NULL},
     {"sort", 0, POPT_ARG_STRING, &o.sort, 0, "Sort symbols by name, score (add :asc to reverse)", "KEY"},
     {"empty", 'E', POPT_ARG_NONE, &o.empty, 0, "Send an empty request when no inputs are given", NULL},
     {"fuzzy-symbol", 'S', POPT_ARG_STRING, &o.fuzzy_symbol, 0, "Fuzzy symbol (Symbol header)", "SYMBOL"},
@@ -573,6 +576,7 @@ int main(int argc, const char **argv)
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
         .exclude = (const char *const *)o.exclude, .n_exclude = n_excl,
         .empty = o.empty, .raw = o.raw || lda, .split_mbox = 1,
+        .maildir_folders = o.maildir_folders,
     };
     st.walker = tk_walker_new(&wo);
     if (lda) {
