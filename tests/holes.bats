@@ -180,3 +180,38 @@ teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
     [ "$status" -eq 0 ]
     [ "$(jq -r .filename <<<"$output" | wc -l)" -eq 2 ]
 }
+
+# ---- 6. -t -1 and --check with several inputs -----------------------------
+
+@test "-t -1 is refused with one line (was replaced by the default), in every tool and the front door" {
+    for cmd in rspamkit-scan rspamkit; do
+        run --separate-stderr "$cmd" -t -1 -h "$NORMAL" "$M/ham.eml"
+        [ "$status" -eq 64 ]
+        [ -z "$output" ]
+        [ "$stderr" = "rspamkit-scan: invalid -t/--timeout -1: a number of seconds, 0 or more (0 waits forever)" ]
+    done
+    run --separate-stderr rspamkit-learn -t -2.5 -h "$CONTROLLER" --spam "$M/spam.eml"
+    [ "$status" -eq 64 ]
+    [[ $stderr == *"invalid -t/--timeout -2.5"* ]]
+    run --separate-stderr rspamkit-scan --connect-timeout -1 -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 64 ]
+    # 0 still means no timeout
+    run rspamkit-scan -t 0 -h "$NORMAL" "$M/ham.eml"
+    [ "$status" -eq 0 ]
+}
+
+@test "--check with several inputs labels each line with its file; one input stays unlabelled" {
+    run --separate-stderr rspamkit-scan --check -h "$NORMAL" "$M/ham.eml" "$M/spam.eml"
+    want_ham=$(printf '%.1f/%.1f' "$(ref .score "$M/ham.eml")" "$(ref .required_score "$M/ham.eml")")
+    want_spam=$(printf '%.1f/%.1f' "$(ref .score "$M/spam.eml")" "$(ref .required_score "$M/spam.eml")")
+    [ "${lines[0]}" = "$M/ham.eml: $want_ham" ]
+    [ "${lines[1]}" = "$M/spam.eml: $want_spam" ]
+    [ "${#lines[@]}" -eq 2 ]
+    mkdir "$M/dir" && cp "$M/ham.eml" "$M/dir/"
+    run --separate-stderr rspamkit-scan --check -h "$NORMAL" "$M/dir"
+    [ "$output" = "$M/dir/ham.eml: $want_ham" ]
+    run --separate-stderr rspamkit-scan --check -h "$NORMAL" "$M/ham.eml"
+    [ "$output" = "$want_ham" ]
+    run --separate-stderr rspamkit-scan --check -h "$NORMAL" <"$M/ham.eml"
+    [ "$output" = "$want_ham" ]
+}

@@ -6,6 +6,7 @@
 #include "secret.h"
 #include "transport_opts.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 const char *tk_prog = "rspamkit";
-tk_conn tk_conn_opts = {.timeout = -1}; /* < 0: not given */
+tk_conn tk_conn_opts = {.timeout = NAN}; /* NAN: not given */
 
 /* Records that -P was given even without a value. */
 static void conn_cb(poptContext con, enum poptCallbackReason reason, const struct poptOption *opt,
@@ -309,6 +310,16 @@ rk_client *tk_client(int default_port, int *code)
 {
     rk_error err;
     rk_error_clear(&err);
+    /* rspamc gives a negative -t no meaning of its own: refuse it rather
+     * than put the default in its place */
+    if (tk_conn_opts.timeout < 0 || tk_conn_opts.connect_timeout < 0) {
+        int t = tk_conn_opts.timeout < 0;
+        tk_err("invalid %s %g: a number of seconds, 0 or more%s", t ? "-t/--timeout" : "--connect-timeout",
+               t ? tk_conn_opts.timeout : tk_conn_opts.connect_timeout,
+               t ? " (0 waits forever)" : " (0 = the default)");
+        *code = TK_EX_USAGE;
+        return NULL;
+    }
     int failed;
     const char *pw = tk_password(default_port == RK_CONTROLLER_PORT, &failed, code);
     if (failed)
@@ -322,7 +333,7 @@ rk_client *tk_client(int default_port, int *code)
     const char *hosts = tk_conn_opts.host;
     if (!hosts)
         hosts = default_port == RK_CONTROLLER_PORT ? conf->controller : conf->host;
-    double timeout = tk_conn_opts.timeout >= 0 ? tk_conn_opts.timeout
+    double timeout = !isnan(tk_conn_opts.timeout) ? tk_conn_opts.timeout
                      : conf->timeout >= 0      ? conf->timeout
                                                : 10.0;
     double ctimeout = tk_conn_opts.connect_timeout > 0 ? tk_conn_opts.connect_timeout

@@ -27,7 +27,7 @@ extern const char *tk_prog;
 /* Connection options shared by every tool that talks to a server. */
 typedef struct tk_conn {
     char *host;
-    double timeout, connect_timeout;
+    double timeout, connect_timeout; /* timeout NAN, connect_timeout 0: not given */
     char *password;          /* -P value; NULL or "" when given without one */
     int password_given;      /* -P was on the command line */
     char *password_file;     /* --password-file */

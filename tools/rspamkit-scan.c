@@ -94,6 +94,7 @@ static struct {
     size_t n_ok, n_failed, n_spam, n_inputs;
     int first_fail_code;
     int progress;
+    const char *single;  /* --check: the one input given, whose line has no label */
     /* summary */
     struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
     size_t n_actions;
@@ -405,6 +406,9 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
         st.n_spam += spam;
         summary_add(&r);
         if (o.check) {
+            /* several inputs (or a directory, an mbox): each line names its input */
+            if (!st.single || strcmp(st.single, j->in.label) != 0)
+                fprintf(f, "%s: ", j->in.label);
             fprintf(f, "%.1f/%.1f\n", r.score, r.required_score);
         } else if (o.tests) {
             render_tests(f, &r);
@@ -587,6 +591,8 @@ int main(int argc, const char **argv)
         goto out;
     }
     st.progress = isatty(STDERR_FILENO); /* shown once there is more than one input */
+    if (!o.files_from && n_rest <= 1)
+        st.single = n_rest ? rest[0] : o.empty ? "empty" : "stdin";
     if (rk_client_run(client, o.max_requests, next_cb, done_cb, NULL)) {
         tk_err("internal error while running requests");
         code = TK_EX_SOFTWARE;
