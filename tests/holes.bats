@@ -136,10 +136,10 @@ teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
                "rspamkit-ctl stat" "rspamkit-fuzzy -f 1 add $M/spam.eml"; do
         # shellcheck disable=SC2086
         run --separate-stderr ${cmd%% *} -h "$NORMAL" -P "$RK_PASSWORD" ${cmd#* }
-        echo "$cmd: $status $stderr"
         [ "$status" -ne 75 ]
         [ "$status" -eq 64 ]
-        [[ $stderr == *"$NORMAL is a scanner port"*"controller (port 11334"* ]]
+        # (rspamc's words print it on stdout, as rspamc does)
+        [[ "$output$stderr" == *"$NORMAL is a scanner port"*"controller (port 11334"* ]]
     done
 }
 
@@ -214,4 +214,66 @@ teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
     [ "$output" = "$want_ham" ]
     run --separate-stderr rspamkit-scan --check -h "$NORMAL" <"$M/ham.eml"
     [ "$output" = "$want_ham" ]
+}
+
+# ---- item 3: the exit-status contract through the front door -------------
+
+# rspamc_like DIR: DIR/rspamc is rspamkit under rspamc's name
+rspamc_like() {
+    mkdir -p "$1"
+    ln -sf "$(command -v rspamkit)" "$1/rspamc"
+}
+
+@test "rspamc's words: already learned and a learn the server skips exit 0 like rspamc 3.4; rspamkit-learn keeps 2" {
+    rspamc_like "$M/bin"
+    printf 'From: a@example.com\nTo: b@example.org\nSubject: hi\nMessage-ID: <few-%s@example.com>\n\nhello there\n' \
+        "$BATS_TEST_NUMBER" >"$M/few.eml"
+    # too few tokens: the server skips the learn
+    run rspamc -h "$CONTROLLER" -P "$RK_PASSWORD" learn_ham "$M/few.eml"
+    ref_status=$status
+    [ "$ref_status" -eq 0 ]
+    for prog in rspamkit "$M/bin/rspamc"; do
+        run --separate-stderr "$prog" -h "$CONTROLLER" -P "$RK_PASSWORD" learn_ham "$M/few.eml"
+        [ "$status" -eq "$ref_status" ]
+        [[ ${lines[0]} == "Results for file: $M/few.eml ("* ]]
+    done
+    run rspamkit-learn -h "$CONTROLLER" -P "$RK_PASSWORD" --ham "$M/few.eml"
+    [ "$status" -eq 2 ]
+    # already learned: learn once, then again
+    rspamc -h "$CONTROLLER" -P "$RK_PASSWORD" learn_spam "$M/spam.eml" >/dev/null || true
+    run rspamc -h "$CONTROLLER" -P "$RK_PASSWORD" learn_spam "$M/spam.eml"
+    ref_status=$status
+    for prog in rspamkit "$M/bin/rspamc"; do
+        run --separate-stderr "$prog" -h "$CONTROLLER" -P "$RK_PASSWORD" learn_spam "$M/spam.eml"
+        [ "$status" -eq "$ref_status" ]
+        [ "$status" -eq 0 ]
+    done
+    # rspamkit-learn: already learned is 0 there too
+    run rspamkit-learn -h "$CONTROLLER" -P "$RK_PASSWORD" --spam "$M/spam.eml"
+    [ "$status" -eq 0 ]
+    [[ $output == *"already learned"* ]]
+}
+
+@test "rspamc's words: a failed learn is printed on stdout as rspamc prints it, and is not a success" {
+    rspamc_like "$M/bin"
+    for host in "$NORMAL" "127.0.0.1:$(closed_port)"; do
+        run --separate-stderr rspamc -h "$host" -P "$RK_PASSWORD" learn_spam "$M/spam.eml"
+        [ "$status" -ne 0 ]
+        [[ ${lines[0]} == "Results for file: $M/spam.eml ("* ]]
+        [ -n "${lines[1]}" ]
+        for prog in rspamkit "$M/bin/rspamc"; do
+            run --separate-stderr "$prog" -h "$host" -P "$RK_PASSWORD" learn_spam "$M/spam.eml"
+            [ "$status" -ne 0 ]
+            [[ ${lines[0]} == "Results for file: $M/spam.eml ("* ]]
+            [ -n "${lines[1]}" ]
+            [ -z "$stderr" ]
+        done
+    done
+    # on the scanner port the line starts as rspamc's does
+    run --separate-stderr rspamkit -h "$NORMAL" -P "$RK_PASSWORD" learn_spam "$M/spam.eml"
+    [[ ${lines[1]} == "HTTP error: 500, invalid command"* ]]
+    # rspamkit-learn's own options keep errors on stderr
+    run --separate-stderr rspamkit-learn -h "$NORMAL" -P "$RK_PASSWORD" --spam "$M/spam.eml"
+    [ -z "$output" ]
+    [[ $stderr == *"HTTP error: 500, invalid command"* ]]
 }

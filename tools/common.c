@@ -692,6 +692,24 @@ int tk_bulk_run(rk_client *c, tk_bulk *b)
     return code;
 }
 
+void tk_ctl_error(FILE *f, char **errline, int fmt, const char *label, const rk_response *resp,
+                  const char *msg)
+{
+    if (!resp) { /* the input could not be read: stderr, as rspamc */
+        *errline = tk_line(label, "", msg);
+        if (fmt != TK_OUT_TEXT && fmt != TK_OUT_UCL)
+            tk_dump_error(f, fmt, label, msg);
+        return;
+    }
+    if (fmt == TK_OUT_TEXT || fmt == TK_OUT_UCL) {
+        tk_heading(f, fmt, "file", label, resp->elapsed);
+        fprintf(f, "%s\n\n", msg);
+        return;
+    }
+    tk_dump_error(f, fmt, label, msg);
+    *errline = tk_line(label, "", msg);
+}
+
 void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *name,
                  const char *filename, const rk_response *resp, const rk_ctl_doc *doc)
 {
@@ -708,14 +726,14 @@ void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *na
     free(s);
 }
 
-int tk_bulk_exit_code(const tk_bulk *b)
+int tk_bulk_exit_code(const tk_bulk *b, int rspamc)
 {
     size_t ok = b->count[RK_CTL_DONE] + b->count[RK_CTL_ALREADY] + b->count[RK_CTL_SKIPPED];
     if (b->stop_code)
         return b->stop_code;
     if (b->count[RK_CTL_FAILED])
         return ok ? TK_EX_PARTIAL : b->first_fail_code;
-    if (b->count[RK_CTL_SKIPPED])
+    if (b->count[RK_CTL_SKIPPED] && !rspamc)
         return TK_EX_SKIPPED;
     return TK_EX_OK;
 }

@@ -147,9 +147,18 @@ int tk_bulk_run(rk_client *c, tk_bulk *b);
  * (when non-NULL) and "scan_time" added.  fmt is a tk_outfmt. */
 void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *name,
                  const char *filename, const rk_response *resp, const rk_ctl_doc *doc);
-/* 0: all done or already; TK_EX_SKIPPED: some skipped, none failed;
- * TK_EX_PARTIAL: some failed, some not; else the failure's code. */
-int tk_bulk_exit_code(const tk_bulk *b);
+/* rspamc's words (render functions): an input that failed is printed on f,
+ * stdout, as rspamc prints it there ("Results for file: LABEL (T seconds)",
+ * the error, an empty line) in text and UCL; in JSON, one error value on f
+ * and *errline (malloc'd) for stderr.  An input that could not be read
+ * (resp NULL) goes to stderr, as with rspamc. */
+void tk_ctl_error(FILE *f, char **errline, int fmt, const char *label, const rk_response *resp,
+                  const char *msg);
+/* 0: all done or already; TK_EX_SKIPPED: some skipped, none failed (0 with
+ * `rspamc`: the exit status of rspamc's words, where a learn the server
+ * skips is no failure); TK_EX_PARTIAL: some failed, some not; else the
+ * failure's code. */
+int tk_bulk_exit_code(const tk_bulk *b, int rspamc);
 
 /* Run popt over argv; prints errors; returns 0 or an exit code. */
 int tk_popt_error(poptContext pc, int rc);

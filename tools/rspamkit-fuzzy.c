@@ -91,9 +91,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "nothing stored, skipped by the server: ", why->msg);
         } else {
-            if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
-                tk_dump_error(f, st.fmt, label, why->msg);
-            *errline = tk_line(label, "", why->msg);
+            tk_ctl_error(f, errline, st.fmt, label, resp, why->msg);
         }
         return;
     }
@@ -353,7 +351,7 @@ int main(int argc, char **argv)
     if (!o.quiet && (o.verbose || (b.n_inputs > 1 && (tty || (!st.compat && !o.json)))))
         print_summary(&b, secs);
     if (!code)
-        code = tk_bulk_exit_code(&b);
+        code = tk_bulk_exit_code(&b, st.compat);
 flush:
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE)

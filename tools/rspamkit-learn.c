@@ -80,9 +80,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "not learned, skipped by the server: ", why->msg);
         } else {
-            if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
-                tk_dump_error(f, st.fmt, label, why->msg);
-            *errline = tk_line(label, "", why->msg);
+            tk_ctl_error(f, errline, st.fmt, label, resp, why->msg);
         }
     } else if (o.json) {
         char *js = rk_ctl_reply_json(r, label, outcome_word(oc), st.cls_name, 0);
@@ -225,7 +223,7 @@ int main(int argc, char **argv)
     if (!o.quiet && (o.verbose || (b.n_inputs > 1 && (tty || (!st.compat && !o.json)))))
         print_summary(&b, secs);
     if (!code)
-        code = tk_bulk_exit_code(&b);
+        code = tk_bulk_exit_code(&b, st.compat);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE)
             tk_err("error writing output: %s", strerror(errno));
