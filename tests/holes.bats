@@ -127,6 +127,14 @@ teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
     run --separate-stderr rspamkit-scan -h "$NORMAL" "$M/ham.eml"
     [ "$status" -eq 64 ]
     [[ $stderr == *"unknown setting 'timeoutt'"* ]]
+    # a server address in the file that does not parse: the same
+    printf 'host = "[::1";\n' >"$M/config"
+    rm -f "$M/out"
+    run --separate-stderr rspamkit-scan --mime --exec "$M/deliver $M/out" <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q "^X-Spam-Error: invalid server address" "$M/out"
+    run --separate-stderr rspamkit-scan "$M/ham.eml"
+    [ "$status" -eq 64 ]
 }
 
 # ---- 4. a controller command sent to the scanner port --------------------
@@ -195,6 +203,10 @@ teardown() { [ -z "${D:-}" ] || rm -rf "$D"; }
     [[ $stderr == *"invalid -t/--timeout -2.5"* ]]
     run --separate-stderr rspamkit-scan --connect-timeout -1 -h "$NORMAL" "$M/ham.eml"
     [ "$status" -eq 64 ]
+    # delivery mode: the failure policy, the message says why it was not scanned
+    run --separate-stderr rspamkit-scan -t -1 -h "$NORMAL" --mime <"$M/ham.eml"
+    [ "$status" -eq 0 ]
+    grep -q '^X-Spam-Error: invalid -t/--timeout -1' <<<"$output"
     # 0 still means no timeout
     run rspamkit-scan -t 0 -h "$NORMAL" "$M/ham.eml"
     [ "$status" -eq 0 ]

@@ -96,8 +96,19 @@ void tk_msg_fill(rk_msg_opts *mo)
     mo->n_extra = n_hdr;
 }
 
+static FILE *err_capture; /* tk_err_capture() */
+
+void tk_err_capture(FILE *f)
+{
+    err_capture = f;
+}
+
 static void verr(const char *fmt, va_list ap)
 {
+    if (err_capture) {
+        vfprintf(err_capture, fmt, ap);
+        return;
+    }
     fprintf(stderr, "%s: ", tk_prog);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);

@@ -62,6 +62,9 @@ const char *tk_settings_error(void);
 int tk_exit_for(const rk_error *err);
 /* "prog: message" on stderr. */
 void tk_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While f is not NULL, tk_err() writes its message (without the program
+ * name or newline) to f instead of stderr. */
+void tk_err_capture(FILE *f);
 /*
  * Call before popt on the tool's argv.  rspamc's -P takes an optional value
  * and GLib lets it swallow the next word, so `rspamc -P learn_spam f` sends

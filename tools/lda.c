@@ -233,6 +233,7 @@ static struct {
     int status;           /* first non-zero, in input order */
     int in_flight;
     int warm;             /* syslog's time zone and socket are ready */
+    const char *no_client; /* why nothing is scanned (lda_run without a client) */
 } L;
 
 /* What is delivered: the rewritten message (--mime), the message as it came,
@@ -641,8 +642,8 @@ static int next_cb(void *ud, rk_request *req, void **token)
         if (e->in.error) {
             e->input_status = e->in.exit_code == TK_EX_IOERR ? EX_TEMPFAIL_ : e->in.exit_code;
             e->ready = 1;
-        } else if (!req) { /* no client: the configuration is invalid */
-            set_error(e, tk_settings_error());
+        } else if (!req) { /* no client */
+            set_error(e, L.no_client);
             e->ready = 1;
         } else if (e->in.len == 0) {
             e->no_scan = 1;
@@ -799,10 +800,12 @@ int lda_setup(const lda_opts *o)
     return 0;
 }
 
-int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight)
+int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight,
+            const char *no_client)
 {
     L.w = w;
     L.base = base;
+    L.no_client = no_client;
     int rc = 0;
     if (c) {
         rk_client_on_wait(c, on_wait, NULL);

@@ -51,10 +51,11 @@ int lda_setup(const lda_opts *o);
 
 /* Scan every input of `w` with up to `max_inflight` requests in flight and
  * deliver each message, in input order. Returns the exit status (see
- * rspamkit-scan(1), LDA MODE). With `c` NULL (the configuration files are
- * invalid: tk_settings_error()) every message is delivered as not scanned,
- * or not at all with --tempfail. */
-int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight);
+ * rspamkit-scan(1), LDA MODE). With `c` NULL (the configuration files or
+ * the connection options are invalid) every message is delivered as not
+ * scanned, `no_client` saying why, or not at all with --tempfail. */
+int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight,
+            const char *no_client);
 
 /* ---- pieces, exported for the unit tests ---- */
 

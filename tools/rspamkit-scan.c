@@ -571,11 +571,24 @@ int main(int argc, const char **argv)
         code = tk_exit_for(&err);
         goto out;
     }
-    /* in delivery mode an invalid configuration file follows the failure
-     * policy (lda_run without a client), never exit 64 */
     rk_client *client = NULL;
-    if (!(lda && tk_settings_error()) && !(client = tk_client(RK_DEFAULT_PORT, &code)))
+    char *why = NULL; /* delivery mode: why there is no client */
+    if (lda) {
+        /* An invalid configuration file, or connection options that do not
+         * work (a bad address, password or key), follow the failure policy
+         * in delivery mode (lda_run without a client): never exit 64. */
+        size_t wl = 0;
+        FILE *ms = open_memstream(&why, &wl);
+        tk_err_capture(ms);
+        if (!tk_settings_error())
+            client = tk_client(RK_DEFAULT_PORT, &code);
+        tk_err_capture(NULL);
+        if (ms)
+            fclose(ms);
+        code = 0;
+    } else if (!(client = tk_client(RK_DEFAULT_PORT, &code))) {
         goto out;
+    }
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
         .exclude = (const char *const *)o.exclude, .n_exclude = n_excl,
@@ -585,7 +598,9 @@ int main(int argc, const char **argv)
     st.walker = tk_walker_new(&wo);
     if (lda) {
         tk_color = 0; /* the report piped to --exec has no terminal escapes */
-        code = lda_run(client, st.walker, &st.base, o.max_requests);
+        code = lda_run(client, st.walker, &st.base, o.max_requests,
+                       tk_settings_error() ? tk_settings_error() : why && *why ? why : "cannot scan");
+        free(why);
         tk_walker_free(st.walker);
         rk_client_free(client);
         goto out;
