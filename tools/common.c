@@ -325,7 +325,8 @@ rk_client *tk_client(int default_port, int *code)
      * than put the default in its place */
     if (tk_conn_opts.timeout < 0 || tk_conn_opts.connect_timeout < 0) {
         int t = tk_conn_opts.timeout < 0;
-        tk_err("invalid %s %g: a number of seconds, 0 or more%s", t ? "-t/--timeout" : "--connect-timeout",
+        tk_err("invalid %s %g: a number of seconds, 0 or more%s",
+               t ? "-t/--timeout" : "--connect-timeout",
                t ? tk_conn_opts.timeout : tk_conn_opts.connect_timeout,
                t ? " (0 waits forever)" : " (0 = the default)");
         *code = TK_EX_USAGE;

@@ -331,7 +331,8 @@ int main(int argc, char **argv)
     }
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
-        .exclude = (const char *const *)o.exclude, .n_exclude = n_excl, .raw = o.raw, .split_mbox = 1,
+        .exclude = (const char *const *)o.exclude, .n_exclude = n_excl, .raw = o.raw,
+        .split_mbox = 1,
     };
     tk_bulk b = {
         .op = st.del ? RK_FUZZY_DEL : RK_FUZZY_ADD, .base = &base,
