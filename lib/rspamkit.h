@@ -855,6 +855,8 @@ typedef struct rk_settings {
     char *header_style;       /* "rspamc", "spamassassin", ... as given; NULL = unset */
     rk_failure_policy failure;
     char *files[2];           /* files that were read (system, user), NULL when absent */
+    char *password_error;     /* why `password` must not be used (its file is readable by
+                               * group or others), NULL when it may */
 } rk_settings;
 
 RK_API void rk_settings_init(rk_settings *s);
@@ -862,8 +864,10 @@ RK_API void rk_settings_clear(rk_settings *s);
 /* Read the system then the user file into `out` (initialised here). */
 RK_API int rk_config_load(rk_settings *out, rk_error *err);
 /* Read one file into `s`, overriding what it sets. Returns 1 when the file
- * was read, 0 when it does not exist (and must_exist is 0), -1 on error. A
- * file that sets `password` must not be readable by group or others. */
+ * was read, 0 when it does not exist or this user may not read it (and
+ * must_exist is 0), -1 on error. A file that sets `password` must not be
+ * readable by group or others: when it is, s->password_error says so and
+ * the password must not be used (the other settings may). */
 RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err);
 
 

@@ -198,8 +198,8 @@ lda() { rspamkit-scan -t 5 "$@"; }
     [ "$output" = '$HOME' ]
 }
 
-@test "--exec CMD -- ARGS and --exec -- CMD ARGS: arguments need no quoting" {
-    run lda -h "$NORMAL" --mime --exec "$M/deliver" -- 0 < "$M/m.eml"
+@test "--exec -- CMD ARGS: arguments need no quoting" {
+    run lda -h "$NORMAL" --mime --exec -- "$M/deliver" 0 < "$M/m.eml"
     [ "$status" -eq 0 ]
     [ "$(deliveries)" -eq 1 ]
     run lda -h "$NORMAL" --mime --exec -- sh -c 'cat > "$1/x y"' sh "$OUT" < "$M/m.eml"
@@ -264,8 +264,36 @@ EOF
     [[ $stderr == *"rspamkit-scan["*"]: stdin: "*"piped to $M/deliver, exit 0"* ]]
 }
 
-@test "front door: rspamkit --mime --exec CMD -- ARGS runs the scanner in LDA mode" {
-    run rspamkit -h "$NORMAL" --mime --exec "$M/deliver" -- 3 < "$M/m.eml"
+@test "--exec CMD -- FILE: -- ends the options, FILE is delivered, not stdin" {
+    for prog in rspamkit-scan rspamkit; do
+        rm -f "$OUT"/*
+        run --separate-stderr "$prog" -t 5 -h "$NORMAL" --mime --exec "$M/deliver" -- "$M/m.eml" < /dev/null
+        [ "$status" -eq 0 ]
+        [ "$(deliveries)" -eq 1 ]
+        strip_added "$OUT/msg.0" | cmp - "$M/m.eml"
+        grep -q '^X-Spam-Scanner: ' "$OUT/msg.0"
+        # a file that is not there: nothing delivered, and not a success
+        rm -f "$OUT"/*
+        run --separate-stderr "$prog" -t 5 -h "$NORMAL" --mime --exec "$M/deliver" -- "$M/nonexistent.eml" < /dev/null
+        [ "$status" -ne 0 ]
+        [ "$(deliveries)" -eq 0 ]
+    done
+}
+
+@test "front door: -- as rspamc 3.4 reads it (GLib keeps it as an input when a word after it starts with -)" {
+    run --separate-stderr rspamkit -h "$NORMAL" -j -- "$M/m.eml"
+    [ "$status" -eq 0 ]
+    [ "$(jq -r .filename <<<"$output")" = "$M/m.eml" ]
+    run --separate-stderr rspamkit -h "$NORMAL" -- -j "$M/m.eml"
+    [ "$status" -ne 0 ]
+    [[ $stderr == *"--"* ]]
+    run --separate-stderr rspamc -h "$NORMAL" -- -j "$M/m.eml"
+    [ "$status" -ne 0 ]
+    [[ $stderr == *"cannot stat file --"* ]]
+}
+
+@test "front door: rspamkit --mime --exec -- CMD ARGS runs the scanner in LDA mode" {
+    run rspamkit -h "$NORMAL" --mime --exec -- "$M/deliver" 3 < "$M/m.eml"
     [ "$status" -eq 3 ]
     [ "$(deliveries)" -eq 1 ]
     grep -q '^X-Spam-Scanner: rspamkit ' "$OUT/msg.0"
@@ -292,7 +320,7 @@ scan_fails() {
     grep -q '^X-Spam-Error: ' "$OUT/msg.0"
     refute grep -q '^X-Spam-Action: ' "$OUT/msg.0"
     strip_added "$OUT/msg.0" | cmp - "$M/m.eml"
-    run lda -h "$server" "$@" --mime --exec "$M/deliver" -- 74 < "$M/m.eml"
+    run lda -h "$server" "$@" --mime --exec "$M/deliver 74" < "$M/m.eml"
     [ "$status" -eq 74 ]
     [ "$(deliveries)" -eq 2 ]
     run --separate-stderr lda -h "$server" "$@" --tempfail --mime --exec "$M/deliver" < "$M/m.eml"

@@ -6,6 +6,7 @@
 #include "secret.h"
 #include "transport_opts.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 const char *tk_prog = "rspamkit";
-tk_conn tk_conn_opts = {.timeout = -1}; /* < 0: not given */
+tk_conn tk_conn_opts = {.timeout = NAN}; /* NAN: not given */
 
 /* Records that -P was given even without a value. */
 static void conn_cb(poptContext con, enum poptCallbackReason reason, const struct poptOption *opt,
@@ -99,8 +100,19 @@ void tk_msg_fill(rk_msg_opts *mo)
     mo->n_extra = n_hdr;
 }
 
+static FILE *err_capture; /* tk_err_capture() */
+
+void tk_err_capture(FILE *f)
+{
+    err_capture = f;
+}
+
 static void verr(const char *fmt, va_list ap)
 {
+    if (err_capture) {
+        vfprintf(err_capture, fmt, ap);
+        return;
+    }
     fprintf(stderr, "%s: ", tk_prog);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
@@ -188,7 +200,7 @@ static int secret_code(secret_status st)
     return TK_EX_SOFTWARE;
 }
 
-const char *tk_password(int *failed, int *code)
+const char *tk_password(int needed, int *failed, int *code)
 {
     const tk_conn *o = &tk_conn_opts;
     const char *pw = o->password;
@@ -232,6 +244,16 @@ const char *tk_password(int *failed, int *code)
             *failed = 1;
             return NULL;
         }
+        /* the configuration file's password, for the commands that need one:
+         * a scan goes on without it when it cannot be used */
+        if (conf->password && conf->password_error) {
+            if (!needed)
+                return NULL;
+            tk_err("%s", conf->password_error);
+            *code = TK_EX_NOPERM;
+            *failed = 1;
+            return NULL;
+        }
         if (conf->password) {
             st = secret_from_string(&the_pw, conf->password);
             what = "password in the configuration file";
@@ -239,6 +261,10 @@ const char *tk_password(int *failed, int *code)
             st = secret_from_file(&the_pw, conf->password_file);
             what = "password_file in the configuration file";
         } else {
+            return NULL;
+        }
+        if (st != SECRET_OK && !needed) {
+            secret_clear(&the_pw);
             return NULL;
         }
     }
@@ -266,32 +292,52 @@ const char *tk_password(int *failed, int *code)
     return the_pw.buf;
 }
 
+static rk_settings the_conf; /* lives as long as the process */
+static int conf_state;   /* 0 not read, 1 read, -1 invalid */
+static rk_error conf_err;
+
+static void settings_read(void)
+{
+    if (conf_state == 0)
+        conf_state = rk_config_load(&the_conf, &conf_err) ? -1 : 1;
+}
+
 const rk_settings *tk_settings(int *code)
 {
-    static rk_settings conf; /* lives as long as the process */
-    static int state;        /* 0 not read, 1 read, -1 invalid */
-    if (state == 0) {
-        rk_error err;
-        rk_error_clear(&err);
-        state = 1;
-        if (rk_config_load(&conf, &err)) {
-            tk_err("%s", err.msg);
-            state = -1;
-        }
-    }
-    if (state < 0) {
+    static int told;
+    settings_read();
+    if (conf_state < 0) {
+        if (!told++)
+            tk_err("%s", conf_err.msg);
         *code = TK_EX_USAGE;
         return NULL;
     }
-    return &conf;
+    return &the_conf;
+}
+
+const char *tk_settings_error(void)
+{
+    settings_read();
+    return conf_state < 0 ? conf_err.msg : NULL;
 }
 
 rk_client *tk_client(int default_port, int *code)
 {
     rk_error err;
     rk_error_clear(&err);
+    /* rspamc gives a negative -t no meaning of its own: refuse it rather
+     * than put the default in its place */
+    if (tk_conn_opts.timeout < 0 || tk_conn_opts.connect_timeout < 0) {
+        int t = tk_conn_opts.timeout < 0;
+        tk_err("invalid %s %g: a number of seconds, 0 or more%s",
+               t ? "-t/--timeout" : "--connect-timeout",
+               t ? tk_conn_opts.timeout : tk_conn_opts.connect_timeout,
+               t ? " (0 waits forever)" : " (0 = the default)");
+        *code = TK_EX_USAGE;
+        return NULL;
+    }
     int failed;
-    const char *pw = tk_password(&failed, code);
+    const char *pw = tk_password(default_port == RK_CONTROLLER_PORT, &failed, code);
     if (failed)
         return NULL;
     const rk_settings *conf = tk_settings(code);
@@ -303,7 +349,7 @@ rk_client *tk_client(int default_port, int *code)
     const char *hosts = tk_conn_opts.host;
     if (!hosts)
         hosts = default_port == RK_CONTROLLER_PORT ? conf->controller : conf->host;
-    double timeout = tk_conn_opts.timeout >= 0 ? tk_conn_opts.timeout
+    double timeout = !isnan(tk_conn_opts.timeout) ? tk_conn_opts.timeout
                      : conf->timeout >= 0      ? conf->timeout
                                                : 10.0;
     double ctimeout = tk_conn_opts.connect_timeout > 0 ? tk_conn_opts.connect_timeout
@@ -664,6 +710,24 @@ int tk_bulk_run(rk_client *c, tk_bulk *b)
     return code;
 }
 
+void tk_ctl_error(FILE *f, char **errline, int fmt, const char *label, const rk_response *resp,
+                  const char *msg)
+{
+    if (!resp) { /* the input could not be read: stderr, as rspamc */
+        *errline = tk_line(label, "", msg);
+        if (fmt != TK_OUT_TEXT && fmt != TK_OUT_UCL)
+            tk_dump_error(f, fmt, label, msg);
+        return;
+    }
+    if (fmt == TK_OUT_TEXT || fmt == TK_OUT_UCL) {
+        tk_heading(f, fmt, "file", label, resp->elapsed);
+        fprintf(f, "%s\n\n", msg);
+        return;
+    }
+    tk_dump_error(f, fmt, label, msg);
+    *errline = tk_line(label, "", msg);
+}
+
 void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *name,
                  const char *filename, const rk_response *resp, const rk_ctl_doc *doc)
 {
@@ -680,14 +744,14 @@ void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *na
     free(s);
 }
 
-int tk_bulk_exit_code(const tk_bulk *b)
+int tk_bulk_exit_code(const tk_bulk *b, int rspamc)
 {
     size_t ok = b->count[RK_CTL_DONE] + b->count[RK_CTL_ALREADY] + b->count[RK_CTL_SKIPPED];
     if (b->stop_code)
         return b->stop_code;
     if (b->count[RK_CTL_FAILED])
         return ok ? TK_EX_PARTIAL : b->first_fail_code;
-    if (b->count[RK_CTL_SKIPPED])
+    if (b->count[RK_CTL_SKIPPED] && !rspamc)
         return TK_EX_SKIPPED;
     return TK_EX_OK;
 }

@@ -27,7 +27,7 @@ extern const char *tk_prog;
 /* Connection options shared by every tool that talks to a server. */
 typedef struct tk_conn {
     char *host;
-    double timeout, connect_timeout;
+    double timeout, connect_timeout; /* timeout NAN, connect_timeout 0: not given */
     char *password;          /* -P value; NULL or "" when given without one */
     int password_given;      /* -P was on the command line */
     char *password_file;     /* --password-file */
@@ -54,11 +54,17 @@ void tk_msg_fill(rk_msg_opts *mo);
  * use; NULL (after printing the error, *code set) when a file is invalid.
  * Command-line options and the environment take precedence over it. */
 const rk_settings *tk_settings(int *code);
+/* Why the configuration files are invalid (reading them if not done yet),
+ * without printing it; NULL when they are valid. */
+const char *tk_settings_error(void);
 
 /* Exit code for a library error. */
 int tk_exit_for(const rk_error *err);
 /* "prog: message" on stderr. */
 void tk_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* While f is not NULL, tk_err() writes its message (without the program
+ * name or newline) to f instead of stderr. */
+void tk_err_capture(FILE *f);
 /*
  * Call before popt on the tool's argv.  rspamc's -P takes an optional value
  * and GLib lets it swallow the next word, so `rspamc -P learn_spam f` sends
@@ -78,10 +84,13 @@ void tk_password_hide(int argc, char **argv);
  * names a file, as in rspamc), --password-file FILE, -P without a value (a
  * prompt on the terminal, echo off), RSPAMKIT_PASSWORD.  A file must not be
  * accessible to group or others.  NULL when none is given.  On failure
- * prints the error, sets *code and returns NULL with *failed = 1.
+ * prints the error, sets *code and returns NULL with *failed = 1.  The
+ * configuration file's password (or password_file) comes last and only
+ * fails when `needed` (controller commands); otherwise a password that
+ * cannot be used there is left out (a scan needs none).
  * The result is static storage; tk_password_wipe() clears it.
  */
-const char *tk_password(int *failed, int *code);
+const char *tk_password(int needed, int *failed, int *code);
 void tk_password_wipe(void);
 /* Build the client from tk_conn_opts (password as tk_password()).
  * Prints the error and returns NULL with *code set on failure. */
@@ -148,9 +157,18 @@ int tk_bulk_run(rk_client *c, tk_bulk *b);
  * (when non-NULL) and "scan_time" added.  fmt is a tk_outfmt. */
 void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *name,
                  const char *filename, const rk_response *resp, const rk_ctl_doc *doc);
-/* 0: all done or already; TK_EX_SKIPPED: some skipped, none failed;
- * TK_EX_PARTIAL: some failed, some not; else the failure's code. */
-int tk_bulk_exit_code(const tk_bulk *b);
+/* rspamc's words (render functions): an input that failed is printed on f,
+ * stdout, as rspamc prints it there ("Results for file: LABEL (T seconds)",
+ * the error, an empty line) in text and UCL; in JSON, one error value on f
+ * and *errline (malloc'd) for stderr.  An input that could not be read
+ * (resp NULL) goes to stderr, as with rspamc. */
+void tk_ctl_error(FILE *f, char **errline, int fmt, const char *label, const rk_response *resp,
+                  const char *msg);
+/* 0: all done or already; TK_EX_SKIPPED: some skipped, none failed (0 with
+ * `rspamc`: the exit status of rspamc's words, where a learn the server
+ * skips is no failure); TK_EX_PARTIAL: some failed, some not; else the
+ * failure's code. */
+int tk_bulk_exit_code(const tk_bulk *b, int rspamc);
 
 /* Run popt over argv; prints errors; returns 0 or an exit code. */
 int tk_popt_error(poptContext pc, int rc);

@@ -175,6 +175,20 @@ static void check_content(const tk_walker *w, tk_input *in)
                in->label, mime);
 }
 
+/* Files a mail store keeps next to the messages (Dovecot, Courier): never
+ * messages, skipped inside directories. */
+static int store_file(const char *name)
+{
+    static const char *const store_files[] = {
+        "dovecot.index*", "dovecot-uidlist", "dovecot-keywords", "dovecot-uidvalidity*",
+        "dovecot.list.index*", "dovecot.mailbox.log", "subscriptions", "maildirfolder",
+        "courierimap*", NULL};
+    for (size_t i = 0; store_files[i]; i++)
+        if (fnmatch(store_files[i], name, 0) == 0)
+            return 1;
+    return 0;
+}
+
 static int excluded(const tk_walker *w, const char *path)
 {
     for (size_t i = 0; i < w->o.n_exclude; i++)
@@ -299,7 +313,11 @@ static int next_from_dirs(tk_walker *w, tk_input *in)
             w->depth--;
             continue;
         }
-        if (de->d_name[0] == '.')
+        /* hidden entries are skipped, but for the Maildir++ folders (.Junk)
+         * of a Maildir with maildir_folders */
+        int folder = de->d_name[0] == '.' && f->maildir && w->o.maildir_folders &&
+                     strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+        if (de->d_name[0] == '.' && !folder)
             continue;
         if (f->maildir && strcmp(de->d_name, "tmp") == 0)
             continue;
@@ -312,7 +330,8 @@ static int next_from_dirs(tk_walker *w, tk_input *in)
                 continue;
             type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_LNK;
         }
-        if ((type != DT_DIR && type != DT_REG) || excluded(w, path))
+        if ((type != DT_DIR && type != DT_REG) || (folder && type != DT_DIR) ||
+            (type == DT_REG && store_file(de->d_name)) || excluded(w, path))
             continue;
         if (type == DT_DIR) {
             if (push_dir(w, path, in)) {

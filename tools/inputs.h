@@ -1,5 +1,6 @@
 /* Input walking shared by the tools: files, stdin, directories (Maildir
- * aware), mbox files split into messages, --files-from lists. */
+ * aware: tmp/ and the mail store's own files such as dovecot-uidlist are
+ * skipped), mbox files split into messages, --files-from lists. */
 #ifndef TK_INPUTS_H
 #define TK_INPUTS_H
 #include <stddef.h>
@@ -20,6 +21,7 @@ typedef struct tk_walk_opts {
     int raw;                         /* --raw: do not check that inputs look like mail */
     int split_mbox;                  /* split files holding several messages */
     int names_only;                  /* yield labels only: read no file, split no mbox */
+    int maildir_folders;             /* walk a Maildir's Maildir++ folders (.Junk, ...) too */
 } tk_walk_opts;
 
 typedef struct tk_walker tk_walker;

@@ -133,46 +133,21 @@ fail:
     return NULL;
 }
 
-/* Is `a` an option word that ends with --exec's value still to come? */
-static int is_exec_word(const char *a)
-{
-    if (strcmp(a, "--exec") == 0 || strncmp(a, "--exec=", 7) == 0)
-        return 1;
-    /* -e, or a bundle of flag letters ending in e (-me) */
-    if (a[0] != '-' || a[1] == '-' || !a[1])
-        return 0;
-    size_t n = strlen(a);
-    if (a[n - 1] != 'e')
-        return 0;
-    for (size_t i = 1; i + 1 < n; i++)
-        if (!strchr("pvjmEzy", a[i]))
-            return 0;
-    return 1;
-}
-
-int lda_split_argv(int argc, const char **argv, const char *const **tail, size_t *n_tail,
-                   int *exec_from_tail)
+int lda_split_argv(int argc, const char **argv, const char *const **tail, size_t *n_tail)
 {
     *tail = NULL;
     *n_tail = 0;
-    *exec_from_tail = 0;
-    int exec_at = -1;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0) {
-            if (exec_at < 0)
-                return argc;
+        if (strcmp(argv[i], "--") != 0)
+            continue;
+        /* "--exec --" / "-e --": the whole command is the tail; any other
+         * "--" ends the options, and the words after it are inputs. */
+        if (i > 1 && (strcmp(argv[i - 1], "-e") == 0 || strcmp(argv[i - 1], "--exec") == 0)) {
             *tail = argv + i + 1;
             *n_tail = (size_t)(argc - i - 1);
-            if (exec_at == i - 1 &&
-                (strcmp(argv[exec_at], "-e") == 0 || strcmp(argv[exec_at], "--exec") == 0)) {
-                /* "--exec --" / "-e --": the whole command is the tail. */
-                *exec_from_tail = 1;
-                return exec_at; /* drop that word */
-            }
-            return i;
+            return i - 1; /* drop "--exec --" */
         }
-        if (is_exec_word(argv[i]))
-            exec_at = i;
+        break;
     }
     return argc;
 }
@@ -258,6 +233,7 @@ static struct {
     int status;           /* first non-zero, in input order */
     int in_flight;
     int warm;             /* syslog's time zone and socket are ready */
+    const char *no_client; /* why nothing is scanned (lda_run without a client) */
 } L;
 
 /* What is delivered: the rewritten message (--mime), the message as it came,
@@ -646,6 +622,8 @@ static void flush(void)
     prestart();
 }
 
+static void set_error(entry *e, const char *msg);
+
 static int next_cb(void *ud, rk_request *req, void **token)
 {
     (void)ud;
@@ -663,6 +641,9 @@ static int next_cb(void *ud, rk_request *req, void **token)
         }
         if (e->in.error) {
             e->input_status = e->in.exit_code == TK_EX_IOERR ? EX_TEMPFAIL_ : e->in.exit_code;
+            e->ready = 1;
+        } else if (!req) { /* no client */
+            set_error(e, L.no_client);
             e->ready = 1;
         } else if (e->in.len == 0) {
             e->no_scan = 1;
@@ -762,13 +743,13 @@ int lda_setup(const lda_opts *o)
     memset(&L, 0, sizeof L);
     L.o = o;
     L.keep_existing = cli.keep_existing;
-    /* the command line wins; then rspamkit.conf's tempfail and header_style */
+    /* the command line wins; then rspamkit.conf's tempfail and header_style.
+     * An invalid configuration file does not stop delivery: lda_run then
+     * treats every message as not scanned (the failure policy). */
     int code = 0;
-    const rk_settings *conf = tk_settings(&code);
-    if (!conf)
-        return code;
-    L.tempfail = cli.tempfail || conf->failure == RK_FAILURE_TEMPFAIL;
-    if (!cli.header_style)
+    const rk_settings *conf = tk_settings_error() ? NULL : tk_settings(&code);
+    L.tempfail = cli.tempfail || (conf && conf->failure == RK_FAILURE_TEMPFAIL);
+    if (!cli.header_style && conf)
         cli.header_style = conf->header_style;
     if (!cli.header_style || strcmp(cli.header_style, "rspamc") == 0)
         L.style = RK_STYLE_RSPAMC;
@@ -783,10 +764,10 @@ int lda_setup(const lda_opts *o)
         tk_err("invalid --max-size '%s' (bytes, or a number with k, m or g)", cli.max_size);
         return TK_EX_USAGE;
     }
-    if (o->exec || o->exec_from_tail) {
+    if (o->exec || o->exec_tail) {
         char err[200] = "";
         char **v = NULL;
-        if (o->exec_from_tail || !o->exec) {
+        if (o->exec_tail) {
             v = calloc(1, sizeof *v);
         } else {
             v = lda_split_command(o->exec, err, sizeof err);
@@ -819,13 +800,21 @@ int lda_setup(const lda_opts *o)
     return 0;
 }
 
-int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight)
+int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight,
+            const char *no_client)
 {
     L.w = w;
     L.base = base;
-    rk_client_on_wait(c, on_wait, NULL);
-    int rc = rk_client_run(c, max_inflight, next_cb, done_cb, NULL);
-    rk_client_on_wait(c, NULL, NULL);
+    L.no_client = no_client;
+    int rc = 0;
+    if (c) {
+        rk_client_on_wait(c, on_wait, NULL);
+        rc = rk_client_run(c, max_inflight, next_cb, done_cb, NULL);
+        rk_client_on_wait(c, NULL, NULL);
+    } else {
+        void *token;
+        rc = next_cb(NULL, NULL, &token) < 0; /* delivers every input unscanned */
+    }
     /* After an internal failure, whatever was read still gets delivered. */
     for (size_t i = L.next; i < L.n; i++)
         if (L.e[i] && !L.e[i]->ready) {

@@ -25,9 +25,8 @@ typedef void (*lda_render_fn)(FILE *f, const rk_result *r);
 typedef struct lda_opts {
     int mime;                     /* --mime */
     const char *exec;             /* --exec CMD, or NULL */
-    const char *const *exec_tail; /* words after "--" (appended to CMD) */
+    const char *const *exec_tail; /* "--exec -- CMD ARG...": CMD ARG..., or NULL */
     size_t n_exec_tail;
-    int exec_from_tail;           /* "--exec --": the whole command is the tail */
     int verbose;                  /* -v: log lines also on stderr */
     tk_outfmt fmt;                /* -j/--compact/--ucl: X-Spam-Result, exec report format */
     lda_render_fn render;         /* text report for --exec without --mime */
@@ -38,15 +37,13 @@ typedef struct lda_opts {
 extern struct poptOption lda_table[];
 
 /*
- * Before option parsing: when --exec (or -e) comes before a "--", the words
- * after "--" are the delivery command's own arguments (no quoting needed).
- * Returns the argc to give to popt and sets *tail and *n_tail (NULL, 0 when there
- * is none). "--exec --" (exec immediately followed by "--") means the whole
- * command is the tail: that --exec word is dropped from argv and
- * *exec_from_tail is set.
+ * Before option parsing: "--exec -- CMD ARG..." (or "-e --") gives the whole
+ * delivery command as the words after "--", no quoting needed. Returns the
+ * argc to give to popt (without "--exec --" and the command) and sets *tail
+ * and *n_tail, or leaves them NULL, 0 when there is no such form. Any other
+ * "--" ends the options as usual: the words after it are inputs.
  */
-int lda_split_argv(int argc, const char **argv, const char *const **tail, size_t *n_tail,
-                   int *exec_from_tail);
+int lda_split_argv(int argc, const char **argv, const char *const **tail, size_t *n_tail);
 
 /* Check the options (command syntax, header style, size) and open syslog.
  * Returns 0, or an exit code after printing one line on stderr. */
@@ -54,8 +51,11 @@ int lda_setup(const lda_opts *o);
 
 /* Scan every input of `w` with up to `max_inflight` requests in flight and
  * deliver each message, in input order. Returns the exit status (see
- * rspamkit-scan(1), LDA MODE). */
-int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight);
+ * rspamkit-scan(1), LDA MODE). With `c` NULL (the configuration files or
+ * the connection options are invalid) every message is delivered as not
+ * scanned, `no_client` saying why, or not at all with --tempfail. */
+int lda_run(rk_client *c, tk_walker *w, const rk_headers *base, int max_inflight,
+            const char *no_client);
 
 /* ---- pieces, exported for the unit tests ---- */
 

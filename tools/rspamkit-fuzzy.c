@@ -57,12 +57,6 @@ static struct poptOption fuzzy_table[] = {
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
-/* Files a mail store keeps next to the messages (Dovecot, Courier). */
-static const char *const store_files[] = {
-    "*/dovecot.index*", "*/dovecot-uidlist", "*/dovecot-keywords", "*/dovecot-uidvalidity*",
-    "*/dovecot.list.index*", "*/dovecot.mailbox.log", "*/subscriptions", "*/maildirfolder",
-    "*/courierimap*", NULL};
-
 /* ------------------------------------------------------------ output */
 
 static struct {
@@ -97,9 +91,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "nothing stored, skipped by the server: ", why->msg);
         } else {
-            if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
-                tk_dump_error(f, st.fmt, label, why->msg);
-            *errline = tk_line(label, "", why->msg);
+            tk_ctl_error(f, errline, st.fmt, label, resp, why->msg);
         }
         return;
     }
@@ -300,14 +292,6 @@ int main(int argc, char **argv)
     size_t n_excl = 0;
     while (o.exclude && o.exclude[n_excl])
         n_excl++;
-    size_t n_store = sizeof store_files / sizeof *store_files - 1;
-    const char **excl = calloc(n_excl + n_store + 1, sizeof *excl);
-    if (!excl)
-        return TK_EX_SOFTWARE;
-    for (size_t i = 0; i < n_excl; i++)
-        excl[i] = o.exclude[i];
-    for (size_t i = 0; i < n_store; i++)
-        excl[n_excl + i] = store_files[i];
 
     rk_msg_opts mo = {
         .fuzzy_symbol = o.symbol, .flag = o.flag, .weight = st.del ? 0 : o.weight, .raw = o.raw,
@@ -347,7 +331,8 @@ int main(int argc, char **argv)
     }
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
-        .exclude = excl, .n_exclude = n_excl + n_store, .raw = o.raw, .split_mbox = 1,
+        .exclude = (const char *const *)o.exclude, .n_exclude = n_excl, .raw = o.raw,
+        .split_mbox = 1,
     };
     tk_bulk b = {
         .op = st.del ? RK_FUZZY_DEL : RK_FUZZY_ADD, .base = &base,
@@ -365,7 +350,7 @@ int main(int argc, char **argv)
     if (!o.quiet && (o.verbose || (b.n_inputs > 1 && (tty || (!st.compat && !o.json)))))
         print_summary(&b, secs);
     if (!code)
-        code = tk_bulk_exit_code(&b);
+        code = tk_bulk_exit_code(&b, st.compat);
 flush:
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE)
@@ -376,7 +361,6 @@ flush:
 out:
     tk_walker_free(walker);
     rk_client_free(client);
-    free(excl);
     rk_headers_clear(&base);
     poptFreeContext(pc);
     return code;

@@ -52,12 +52,6 @@ static struct poptOption learn_table[] = {
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
-/* Files a mail store keeps next to the messages (Dovecot, Courier). */
-static const char *const store_files[] = {
-    "*/dovecot.index*", "*/dovecot-uidlist", "*/dovecot-keywords", "*/dovecot-uidvalidity*",
-    "*/dovecot.list.index*", "*/dovecot.mailbox.log", "*/subscriptions", "*/maildirfolder",
-    "*/courierimap*", NULL};
-
 /* ------------------------------------------------------------ output */
 
 static struct {
@@ -86,9 +80,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "not learned, skipped by the server: ", why->msg);
         } else {
-            if (st.fmt != TK_OUT_TEXT && st.fmt != TK_OUT_UCL)
-                tk_dump_error(f, st.fmt, label, why->msg);
-            *errline = tk_line(label, "", why->msg);
+            tk_ctl_error(f, errline, st.fmt, label, resp, why->msg);
         }
     } else if (o.json) {
         char *js = rk_ctl_reply_json(r, label, outcome_word(oc), st.cls_name, 0);
@@ -191,15 +183,6 @@ int main(int argc, char **argv)
     size_t n_excl = 0;
     while (o.exclude && o.exclude[n_excl])
         n_excl++;
-    /* The user's excludes, then the mail-store files. */
-    size_t n_store = sizeof store_files / sizeof *store_files - 1;
-    const char **excl = calloc(n_excl + n_store + 1, sizeof *excl);
-    if (!excl)
-        return TK_EX_SOFTWARE;
-    for (size_t i = 0; i < n_excl; i++)
-        excl[i] = o.exclude[i];
-    for (size_t i = 0; i < n_store; i++)
-        excl[n_excl + i] = store_files[i];
 
     rk_msg_opts mo = {.classifier = o.classifier, .raw = o.raw};
     tk_msg_fill(&mo);
@@ -220,7 +203,8 @@ int main(int argc, char **argv)
         goto out;
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
-        .exclude = excl, .n_exclude = n_excl + n_store, .raw = o.raw, .split_mbox = 1,
+        .exclude = (const char *const *)o.exclude, .n_exclude = n_excl, .raw = o.raw,
+        .split_mbox = 1,
     };
     tk_bulk b = {
         .op = st.op, .base = &base, .max_requests = o.max_requests,
@@ -238,7 +222,7 @@ int main(int argc, char **argv)
     if (!o.quiet && (o.verbose || (b.n_inputs > 1 && (tty || (!st.compat && !o.json)))))
         print_summary(&b, secs);
     if (!code)
-        code = tk_bulk_exit_code(&b);
+        code = tk_bulk_exit_code(&b, st.compat);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         if (errno != EPIPE)
             tk_err("error writing output: %s", strerror(errno));
@@ -248,7 +232,6 @@ int main(int argc, char **argv)
 out:
     tk_walker_free(walker);
     rk_client_free(client);
-    free(excl);
     rk_headers_clear(&base);
     poptFreeContext(pc);
     return code;

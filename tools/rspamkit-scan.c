@@ -22,6 +22,7 @@ static struct {
     int verbose, json, compact, headers, raw, ucl, max_requests, ext_urls;
     int mime, empty, compressed, profile, skip_images, skip_attachments;
     int weight, flag, commands, unordered, check, tests, summary, version, progress, no_progress;
+    int maildir_folders;
     char *key, *exec, *sort;
     char *dictionary, *classifier, *fuzzy_symbol;
     char *queue_id, *log_tag, *settings, *settings_id, *files_from;
@@ -39,9 +40,11 @@ static struct poptOption scan_table[] = {
     {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},
     {"extended-urls", 0, POPT_ARG_NONE, &o.ext_urls, 0, "Output URLs in extended format", NULL},
     {"exec", 'e', POPT_ARG_STRING, &o.exec, 0,
-     "Pipe each message (--mime) or result to CMD; no shell; arguments may follow --", "CMD"},
+     "Pipe each message (--mime) or result to CMD; no shell; --exec -- CMD ARG... takes the rest", "CMD"},
     {"mime", 'm', POPT_ARG_NONE, &o.mime, 0, "Write the message with X-Spam headers added", NULL},
     {"exclude", 0, POPT_ARG_ARGV, &o.exclude, 0, "Skip directory entries matching GLOB (repeatable)", "GLOB"},
+    {"maildir-folders", 0, POPT_ARG_NONE, &o.maildir_folders, 0,
+     "In a Maildir, scan its Maildir++ folders (.Junk, .Sent, ...) too", NULL},
     {"sort", 0, POPT_ARG_STRING, &o.sort, 0, "Sort symbols by name, score (add :asc to reverse)", "KEY"},
     {"empty", 'E', POPT_ARG_NONE, &o.empty, 0, "Send an empty request when no inputs are given", NULL},
     {"fuzzy-symbol", 'S', POPT_ARG_STRING, &o.fuzzy_symbol, 0, "Fuzzy symbol (Symbol header)", "SYMBOL"},
@@ -95,6 +98,7 @@ static struct {
     int first_fail_code;
     tk_progress prog;
     int cleared; /* the progress line was erased for an error line */
+    const char *single;  /* --check: the one input given, whose line has no label */
     /* summary */
     struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
     size_t n_actions;
@@ -411,6 +415,9 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
         st.n_spam += spam;
         summary_add(&r);
         if (o.check) {
+            /* several inputs (or a directory, an mbox): each line names its input */
+            if (!st.single || strcmp(st.single, j->in.label) != 0)
+                fprintf(f, "%s: ", j->in.label);
             fprintf(f, "%.1f/%.1f\n", r.score, r.required_score);
         } else if (o.tests) {
             render_tests(f, &r);
@@ -496,9 +503,9 @@ int main(int argc, const char **argv)
 {
     tk_prog = "rspamkit-scan";
     signal(SIGPIPE, SIG_IGN);
-    /* --exec CMD -- ARG...: the words after "--" belong to the command. */
+    /* --exec -- CMD ARG...: the words after "--" are the command. */
     lda_opts lo = {0};
-    argc = lda_split_argv(argc, argv, &lo.exec_tail, &lo.n_exec_tail, &lo.exec_from_tail);
+    argc = lda_split_argv(argc, argv, &lo.exec_tail, &lo.n_exec_tail);
     tk_password_argv(argc, (char **)argv, "scan");
     poptContext pc = poptGetContext("rspamkit-scan", argc, argv, scan_table, 0);
     poptSetOtherOptionHelp(pc, "[OPTION...] [symbols|check|report] [FILE|DIR...]");
@@ -537,7 +544,7 @@ int main(int argc, const char **argv)
         tk_err("-n/--max-requests must be at least 1");
         code = TK_EX_USAGE;
     }
-    int lda = o.mime || o.exec || lo.exec_from_tail;
+    int lda = o.mime || o.exec || lo.exec_tail;
     if (lda && !code) {
         lo.mime = o.mime;
         lo.exec = o.exec;
@@ -571,23 +578,43 @@ int main(int argc, const char **argv)
         code = tk_exit_for(&err);
         goto out;
     }
-    rk_client *client = tk_client(RK_DEFAULT_PORT, &code);
-    if (!client)
+    rk_client *client = NULL;
+    char *why = NULL; /* delivery mode: why there is no client */
+    if (lda) {
+        /* An invalid configuration file, or connection options that do not
+         * work (a bad address, password or key), follow the failure policy
+         * in delivery mode (lda_run without a client): never exit 64. */
+        size_t wl = 0;
+        FILE *ms = open_memstream(&why, &wl);
+        tk_err_capture(ms);
+        if (!tk_settings_error())
+            client = tk_client(RK_DEFAULT_PORT, &code);
+        tk_err_capture(NULL);
+        if (ms)
+            fclose(ms);
+        code = 0;
+    } else if (!(client = tk_client(RK_DEFAULT_PORT, &code))) {
         goto out;
+    }
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
         .exclude = (const char *const *)o.exclude, .n_exclude = n_excl,
         .empty = o.empty, .raw = o.raw || lda, .split_mbox = 1,
+        .maildir_folders = o.maildir_folders,
     };
     st.walker = tk_walker_new(&wo);
     if (lda) {
         tk_color = 0; /* the report piped to --exec has no terminal escapes */
-        code = lda_run(client, st.walker, &st.base, o.max_requests);
+        code = lda_run(client, st.walker, &st.base, o.max_requests,
+                       tk_settings_error() ? tk_settings_error() : why && *why ? why : "cannot scan");
+        free(why);
         tk_walker_free(st.walker);
         rk_client_free(client);
         goto out;
     }
     tk_progress_start(&st.prog, o.progress, o.no_progress, &wo);
+    if (!o.files_from && n_rest <= 1)
+        st.single = n_rest ? rest[0] : o.empty ? "empty" : "stdin";
     if (rk_client_run(client, o.max_requests, next_cb, done_cb, NULL)) {
         tk_err("internal error while running requests");
         code = TK_EX_SOFTWARE;

@@ -70,7 +70,10 @@ static void usage(FILE *f)
             "      --version  print the version\n");
 }
 
-static int run_tool(const char *tool, char **argv, int argc, int skip)
+/* Run rspamkit-TOOL with argv minus argv[skip] (when skip > 0), and with an
+ * extra "--" before argv[dashes] (when dashes > 0): that makes the "--"
+ * there an input, as GLib leaves it for rspamc. */
+static int run_tool(const char *tool, char **argv, int argc, int skip, int dashes)
 {
     char self[PATH_MAX], path[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -86,14 +89,17 @@ static int run_tool(const char *tool, char **argv, int argc, int skip)
     snprintf(path, sizeof path, "%s/rspamkit-%s", dir, tool);
     if (access(path, X_OK) != 0)
         snprintf(path, sizeof path, "rspamkit-%s", tool); /* fall back to PATH */
-    char **nargv = calloc((size_t)argc + 1, sizeof *nargv);
+    char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
     if (!nargv)
         return 70;
     int k = 0;
     nargv[k++] = path;
-    for (int i = 1; i < argc; i++)
+    for (int i = 1; i < argc; i++) {
+        if (i == dashes)
+            nargv[k++] = "--";
         if (i != skip)
             nargv[k++] = argv[i];
+    }
     nargv[k] = NULL;
     execvp(path, nargv);
     int e = errno;
@@ -111,7 +117,7 @@ int main(int argc, char **argv)
 {
     const char *base = strrchr(argv[0], '/');
     if (strcmp(base ? base + 1 : argv[0], "spamc") == 0)
-        return run_tool("spamc", argv, argc, 0);
+        return run_tool("spamc", argv, argc, 0, 0);
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
             usage(stdout);
@@ -123,21 +129,36 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
             if (strcmp(argv[1], tools[i]) == 0)
-                return run_tool(tools[i], argv, argc, 1);
+                return run_tool(tools[i], argv, argc, 1, 0);
     }
     /* rspamc grammar: the first positional argument may be a command word. */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (strcmp(a, "--") == 0)
-            break; /* what follows is --exec's command line */
+        if (strcmp(a, "--") == 0) {
+            /* The options end here. As GLib reads rspamc's command line, the
+             * "--" itself is dropped unless a word after it starts with '-':
+             * then it is an input too, and so is every word after it. */
+            for (int k = i + 1; k < argc; k++)
+                if (argv[k][0] == '-')
+                    return run_tool("scan", argv, argc, 0, i);
+            if (i + 1 < argc && rspamc_word(argv[i + 1])) {
+                const tk_command *c = rspamc_word(argv[i + 1]);
+                return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i + 1, 0);
+            }
+            break;
+        }
         if (a[0] == '-' && a[1]) {
-            i += value_words(argv, argc, i);
+            int v = value_words(argv, argc, i);
+            if (v && strcmp(argv[i + 1], "--") == 0 &&
+                (strcmp(a, "-e") == 0 || strcmp(a, "--exec") == 0))
+                break; /* --exec -- CMD ARG...: the rest is the command */
+            i += v;
             continue;
         }
         const tk_command *c = rspamc_word(a);
         if (c)
-            return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i);
+            return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i, 0);
         break; /* a file: scan */
     }
-    return run_tool("scan", argv, argc, 0);
+    return run_tool("scan", argv, argc, 0, 0);
 }

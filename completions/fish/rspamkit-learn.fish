@@ -25,7 +25,7 @@ complete -c rspamkit-learn -s 'u' -l user -x -d 'Emulate an authenticated user (
 complete -c rspamkit-learn -s 'd' -l deliver -x -d 'Emulate delivery to USER (Deliver-To, per-user statistics)'
 complete -c rspamkit-learn -s 'p' -l pass-all -d 'Pass all filters (Flags: pass_all)'
 complete -c rspamkit-learn -l header -x -d 'Extra request header NAME:VALUE (repeatable)'
-complete -c rspamkit-learn -s 'U' -l user-agent -x -d 'User-Agent header (default rspamkit)'
+complete -c rspamkit-learn -s 'U' -l user-agent -x -d 'User-Agent header (default rspamc: Rspamd then skips greylisting and rate limits, as for rspamc; any other value, e.g. rspamkit, gets them)'
 complete -c rspamkit-learn -s 'b' -l bind -x -d 'Accepted for rspamc compatibility, ignored'
 complete -c rspamkit-learn -s 'h' -l connect -x -a '(__fish_print_hostnames)' -d 'Server address list: host[:port], [v6]:port, /unix/socket, http://host:port'
 complete -c rspamkit-learn -s 't' -l timeout -x -d 'I/O timeout in seconds (0 = none, default 10)'

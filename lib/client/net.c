@@ -949,7 +949,8 @@ static int finish_reply(rk_client *c, job *j, rk_response *resp, rk_error *err, 
     mark_alive(c, j->order[j->pos]);
     err->http_status = resp->status;
     if (resp->status == 401 || resp->status == 403) {
-        rk_fail(err, RK_ERR_AUTH, "authentication refused by %s", j->host);
+        rk_fail(err, RK_ERR_AUTH, "authentication refused by %s%s", j->host,
+                c->password ? "" : ": no password was given");
         err->http_status = resp->status;
     } else if (resp->status < 200 || resp->status > 299) {
         rk_fail(err, RK_ERR_HTTP, "HTTP error: %d, %s", resp->status,

@@ -22,8 +22,9 @@ RK_API void rk_settings_init(rk_settings *s)
 
 RK_API void rk_settings_clear(rk_settings *s)
 {
-    char **strs[] = {&s->host, &s->controller, &s->password,     &s->password_file,
-                     &s->key,  &s->header_style, &s->files[0], &s->files[1]};
+    char **strs[] = {&s->host,         &s->controller, &s->password,
+                     &s->password_file, &s->key,       &s->header_style,
+                     &s->files[0],      &s->files[1],  &s->password_error};
     if (s->password)
         explicit_bzero(s->password, strlen(s->password));
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
@@ -109,15 +110,26 @@ static int apply(rk_settings *s, const char *path, const setting *st, const rk_u
     return 0;
 }
 
-/* A password must not sit in a file other users can read. */
-static int check_private(const char *path, rk_error *err)
+/* A password must not sit in a file other users can read: when `path` is
+ * readable by group or others, s->password_error says so (the password is
+ * then not to be used), else it is cleared. */
+static int check_private(rk_settings *s, const char *path, rk_error *err)
 {
     struct stat st;
-    if (stat(path, &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)))
-        return rk_fail(err, RK_ERR_USAGE,
-                       "%s: holds a password but is readable by others (mode %03o); "
-                       "make it private (chmod 600) or use password_file",
-                       path, (unsigned)(st.st_mode & 0777));
+    free(s->password_error);
+    s->password_error = NULL;
+    if (stat(path, &st) != 0 || !(st.st_mode & (S_IRGRP | S_IROTH)))
+        return 0;
+    const char *who = !(st.st_mode & S_IROTH) ? "group"
+                      : !(st.st_mode & S_IRGRP) ? "others"
+                                                : "group and others";
+    if (asprintf(&s->password_error,
+                 "%s: holds a password but is readable by %s (mode %03o); "
+                 "make it private (chmod 600) or use password_file",
+                 path, who, (unsigned)(st.st_mode & 0777)) < 0) {
+        s->password_error = NULL;
+        return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+    }
     return 0;
 }
 
@@ -133,6 +145,11 @@ RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist,
             return 0;
         return rk_fail(err, RK_ERR_INPUT, "cannot read %s: %s", path, strerror(errno));
     }
+    /* A file this user may not read (a system file kept private because it
+     * holds the password) is skipped like a missing one: commands that need
+     * no password run without it. */
+    if (!must_exist && access(path, R_OK) != 0 && errno == EACCES)
+        return 0;
     rk_ucl *top = NULL;
     rk_error perr;
     rk_error_clear(&perr);
@@ -157,7 +174,7 @@ RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist,
             rc = rk_fail(err, RK_ERR_USAGE, "%s: unknown setting '%s'", path, key);
             break;
         }
-        if (st_->off == AT(password) && (rc = check_private(path, err)))
+        if (st_->off == AT(password) && (rc = check_private(s, path, err)))
             break;
         rc = apply(s, path, st_, last_value(m), err);
     }

@@ -203,6 +203,23 @@ static void set_why(rk_error *why, rk_status code, int status, const char *msg)
     snprintf(why->msg, sizeof why->msg, "%s", msg ? msg : "");
 }
 
+/* A scanner (normal worker) answers every controller path with 500
+ * "invalid command": the request went to the wrong port, which no retry
+ * fixes. Fills `why` (RK_ERR_USAGE) and returns 1 when that is the case. */
+static int scanner_port(rk_error *why, int status, const char *emsg, const char *host)
+{
+    if (status != 500 || !emsg || strcmp(emsg, "invalid command") != 0)
+        return 0;
+    char m[sizeof why->msg];
+    snprintf(m, sizeof m,
+             "HTTP error: 500, invalid command: %.200s is a scanner port; learning, fuzzy "
+             "storage and statistics need the controller (port %d, or the configuration "
+             "file's controller)",
+             host ? host : "the server", RK_CONTROLLER_PORT);
+    set_why(why, RK_ERR_USAGE, status, m);
+    return 1;
+}
+
 /* Case-insensitive substring search. */
 static int has(const char *hay, const char *needle)
 {
@@ -286,6 +303,8 @@ static rk_ctl_outcome classify(rk_ctl_kind kind, const rk_response *resp, const 
         set_why(why, RK_OK, status, emsg);
         return RK_CTL_SKIPPED;
     }
+    if (scanner_port(why, status, emsg, resp->host))
+        return RK_CTL_FAILED;
     char m[sizeof why->msg];
     snprintf(m, sizeof m, "HTTP error: %d, %s", status, emsg ? emsg : "(no reason)");
     set_why(why, err && err->code != RK_OK ? err->code : RK_ERR_HTTP, status, m);
@@ -409,7 +428,9 @@ static int request(rk_client *c, const char *path, const char *body, rk_response
         if (err->code == RK_ERR_HTTP && resp->body_len) {
             json_t *jb = parse_body(resp->body, resp->body_len, NULL);
             const char *m = json_string_value(json_object_get(jb, "error"));
-            if (m && resp->reason && strcmp(m, resp->reason) != 0)
+            if (scanner_port(err, resp->status, m, resp->host))
+                ;
+            else if (m && resp->reason && strcmp(m, resp->reason) != 0)
                 snprintf(err->msg, sizeof err->msg, "HTTP error: %d, %s", resp->status, m);
             json_decref(jb);
         }

@@ -51,21 +51,20 @@ static void test_split(void)
 
 static void test_argv(void)
 {
-    const char *a1[] = {"rspamkit-scan", "--mime", "--exec", "dovecot-lda", "--", "-d", "u", NULL};
+    const char *a1[] = {"rspamkit-scan", "--mime", "--exec", "dovecot-lda", "--", "f.eml", NULL};
     const char *const *tail;
     size_t n;
-    int from_tail;
-    int argc = lda_split_argv(7, a1, &tail, &n, &from_tail);
-    ok(argc == 4 && n == 2 && !strcmp(tail[0], "-d") && !from_tail, "--exec CMD -- ARGS");
+    int argc = lda_split_argv(6, a1, &tail, &n);
+    ok(argc == 6 && !tail && !n, "--exec CMD -- FILE: FILE is an input");
     const char *a2[] = {"rspamkit-scan", "--mime", "--", "file", NULL};
-    argc = lda_split_argv(4, a2, &tail, &n, &from_tail);
+    argc = lda_split_argv(4, a2, &tail, &n);
     ok(argc == 4 && !tail && !n, "-- without --exec keeps its meaning");
     const char *a3[] = {"rspamkit-scan", "-m", "-e", "--", "cat", NULL};
-    argc = lda_split_argv(5, a3, &tail, &n, &from_tail);
-    ok(argc == 2 && n == 1 && from_tail, "-e -- CMD");
-    const char *a4[] = {"x", "-me", "deliver", "--", "-d", NULL};
-    argc = lda_split_argv(5, a4, &tail, &n, &from_tail);
-    ok(argc == 3 && n == 1, "-me CMD -- ARG");
+    argc = lda_split_argv(5, a3, &tail, &n);
+    ok(argc == 2 && n == 1 && !strcmp(tail[0], "cat"), "-e -- CMD");
+    const char *a4[] = {"x", "--exec", "--", NULL};
+    argc = lda_split_argv(3, a4, &tail, &n);
+    ok(argc == 1 && tail && !n, "--exec -- with no command");
 }
 
 static void test_size(void)
