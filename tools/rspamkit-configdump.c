@@ -2,6 +2,7 @@
  * merged result the way `rspamadm configdump` does. */
 #include "config.h"
 #include "common.h"
+#include "rspamd/rspamd.h" /* private: this tool links the internal library */
 
 #include <errno.h>
 #include <stdio.h>

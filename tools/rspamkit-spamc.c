@@ -521,23 +521,35 @@ static rk_client *client_for(int controller, int *code)
     return tk_client(port, code);
 }
 
-static int request(int controller, const char *path, const unsigned char *msg, size_t len,
-                   int flag, rk_response *resp, rk_error *err, int *code)
+/* One request: a learn or fuzzy operation to the controller when `op` is an
+ * rk_ctl_op, a scan when it is SCAN.  The library knows the paths. */
+#define SCAN (-1)
+static int request(int op, const unsigned char *msg, size_t len, int flag, rk_response *resp,
+                   rk_error *err, int *code)
 {
-    rk_client *c = client_for(controller, code);
+    rk_client *c = client_for(op != SCAN, code);
     if (!c)
         return -1;
-    rk_headers h = {0};
+    rk_headers base = {0}, h = {0};
     rk_msg_opts mo = {.deliver_to = o.user, .flag = flag};
-    int rc = -1;
-    if (rk_msg_opts_headers(&mo, &h, err) == 0) {
-        rk_request req = {.path = path, .method = msg ? "POST" : "GET", .body = msg,
-                          .body_len = len, .headers = &h};
-        rc = rk_client_request(c, &req, resp, err);
+    rk_request req = {0};
+    int rc = rk_msg_opts_headers(&mo, &base, err);
+    if (rc == 0 && op == SCAN) {
+        rc = rk_scan_request(&req, &h, &base, NULL, NULL, msg, len);
+        if (rc)
+            snprintf(err->msg, sizeof err->msg, "out of memory"), err->code = RK_ERR_NOMEM;
+    } else if (rc == 0) {
+        rk_ctl_request((rk_ctl_op)op, &req);
+        req.body = msg;
+        req.body_len = len;
+        req.headers = &base;
     }
+    if (rc == 0)
+        rc = rk_client_request(c, &req, resp, err);
     if (rc)
         *code = fail_code(err);
     rk_headers_clear(&h);
+    rk_headers_clear(&base);
     rk_client_free(c);
     return rc;
 }
@@ -564,14 +576,13 @@ static int do_ping(void)
 
 /* A learn or fuzzy request to the controller: its outcome; RK_CTL_FAILED
  * with *code set and the error printed. */
-static rk_ctl_outcome tell(const char *path, rk_ctl_op op, const unsigned char *msg,
-                           size_t len, int *code)
+static rk_ctl_outcome tell(rk_ctl_op op, const unsigned char *msg, size_t len, int *code)
 {
     rk_response resp = {0};
     rk_error err;
     rk_error_clear(&err);
     int flag = op == RK_FUZZY_ADD || op == RK_FUZZY_DEL ? o.fuzzy_flag : 0;
-    int rc = request(1, path, msg, len, flag, &resp, &err, code);
+    int rc = request(op, msg, len, flag, &resp, &err, code);
     if (rc && !resp.status) {
         if (err.code)
             tk_err("%s", err.msg);
@@ -585,7 +596,8 @@ static rk_ctl_outcome tell(const char *path, rk_ctl_op op, const unsigned char *
         tk_err("%s", rep.why.msg);
         *code = fail_code(&rep.why);
     } else if (oc == RK_CTL_SKIPPED) {
-        tk_err("%s: skipped by the server: %s", path, rep.why.msg);
+        tk_err("%s: skipped by the server: %s",
+               rk_ctl_op_kind(op) == RK_CTL_LEARN ? "learn" : "fuzzy", rep.why.msg);
     }
     rk_ctl_reply_clear(&rep);
     return oc;
@@ -596,8 +608,7 @@ static int do_learn(const unsigned char *msg, size_t len)
 {
     int code = 0;
     int spam = strcmp(o.learn, "spam") == 0;
-    switch (tell(spam ? "/learnspam" : "/learnham", spam ? RK_LEARN_SPAM : RK_LEARN_HAM, msg, len,
-                 &code)) {
+    switch (tell(spam ? RK_LEARN_SPAM : RK_LEARN_HAM, msg, len, &code)) {
     case RK_CTL_FAILED: return code;
     case RK_CTL_DONE: return emit_buf("Message successfully un/learned\n", 32, 0);
     default: return emit_buf("Message was already un/learned\n", 31, 0);
@@ -610,11 +621,11 @@ static int do_learn(const unsigned char *msg, size_t len)
 static int do_report(const unsigned char *msg, size_t len)
 {
     int code = 0, revoke = strcmp(o.report, "revoke") == 0;
-    if (tell(revoke ? "/learnham" : "/learnspam", revoke ? RK_LEARN_HAM : RK_LEARN_SPAM, msg, len, &code) == RK_CTL_FAILED)
+    if (tell(revoke ? RK_LEARN_HAM : RK_LEARN_SPAM, msg, len, &code) == RK_CTL_FAILED)
         return code;
     rk_ctl_outcome oc = RK_CTL_SKIPPED;
     if (o.fuzzy_flag)
-        oc = tell(revoke ? "/fuzzydel" : "/fuzzyadd", revoke ? RK_FUZZY_DEL : RK_FUZZY_ADD, msg, len, &code);
+        oc = tell(revoke ? RK_FUZZY_DEL : RK_FUZZY_ADD, msg, len, &code);
     if (oc == RK_CTL_FAILED)
         return code;
     if (oc == RK_CTL_DONE)
@@ -628,24 +639,24 @@ static int do_scan(const unsigned char *msg, size_t len)
     rk_error err;
     rk_error_clear(&err);
     int code = 0;
-    if (request(0, "/checkv2", msg, len, 0, &resp, &err, &code)) {
+    if (request(SCAN, msg, len, 0, &resp, &err, &code)) {
         if (err.code)
             tk_err("%s", err.msg);
         rk_response_clear(&resp);
         return scan_failed(code, 0);
     }
-    size_t off = 0;
-    const char *mo = rk_headers_get(&resp.headers, "Message-Offset");
-    if (mo)
-        off = strtoul(mo, NULL, 10);
     rk_result r;
-    int parsed = rk_result_parse(resp.body, resp.body_len, off, 0, &r, &err) == 0;
+    rk_error why;
+    int parsed = rk_scan_result(&resp, &err, 0, &r, &why) == 0;
     if (!parsed || r.error) {
-        tk_err("%s: %s", resp.host ? resp.host : "server", parsed ? r.error : err.msg);
+        if (parsed)
+            tk_err("%s: %s", resp.host ? resp.host : "server", r.error);
+        else
+            tk_err("%s", why.msg);
         if (parsed)
             rk_result_clear(&r);
         rk_response_clear(&resp);
-        return scan_failed(parsed ? TK_EX_PROTOCOL : tk_exit_for(&err), 0);
+        return scan_failed(parsed ? TK_EX_PROTOCOL : tk_exit_for(&why), 0);
     }
     int spam = is_spam(&r);
     char *s = NULL;

@@ -11,7 +11,7 @@
  *    silently producing a different configuration than Rspamd would.
  *
  * "{{ }}" is not a delimiter in Rspamd and stays as it is. */
-#include "ucl/ucl.h"
+#include "rspamd/rspamd.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * cfg_utils.c), and decides which modules run in
  * rspamd_config_is_module_enabled. Both are reproduced here for what comes
  * from the files; what plugins register or decide in Lua is not known. */
-#include "ucl/ucl.h"
+#include "rspamd/rspamd.h"
 
 #include <dirent.h>
 #include <math.h>
@@ -390,7 +390,7 @@ static int put(rk_ucl *obj, const char *key, rk_ucl *v)
 
 static rk_ucl *str_or_null(const char *s) { return s ? rk_ucl_new_string(s, strlen(s)) : NULL; }
 
-RK_API rk_ucl *rk_rspamd_groups(const rk_ucl *cfg)
+rk_ucl *rk_rspamd_groups(const rk_ucl *cfg)
 {
     rs_cfg c;
     build(&c, cfg);
@@ -463,7 +463,7 @@ static int detail_key(const char *k)
     return 1;
 }
 
-RK_API rk_ucl *rk_rspamd_symbols(const rk_ucl *cfg)
+rk_ucl *rk_rspamd_symbols(const rk_ucl *cfg)
 {
     rs_cfg c;
     build(&c, cfg);
@@ -726,7 +726,7 @@ static const char *plugin_decision(const rk_ucl *cfg, const char *name)
     return NULL;
 }
 
-RK_API void rk_rspamd_modules_clear(rk_rspamd_modules *m)
+void rk_rspamd_modules_clear(rk_rspamd_modules *m)
 {
     char **lists[] = {m->enabled, m->disabled_explicitly, m->disabled_unconfigured,
                       m->disabled_redis, m->disabled_experimental, m->disabled_failed};
@@ -738,7 +738,7 @@ RK_API void rk_rspamd_modules_clear(rk_rspamd_modules *m)
     memset(m, 0, sizeof *m);
 }
 
-RK_API int rk_rspamd_modules_state(const rk_ucl *cfg, rk_rspamd_modules *out, rk_error *err)
+int rk_rspamd_modules_state(const rk_ucl *cfg, rk_rspamd_modules *out, rk_error *err)
 {
     static const char *const c_modules[] = {"chartable", "dkim", "regexp", "fuzzy_check"};
     namelist en = {0}, ex = {0}, un = {0}, redis = {0}, exp = {0}, failed = {0};

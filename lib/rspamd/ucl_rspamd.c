@@ -1,6 +1,6 @@
 /* Rspamd's view of a configuration: its predefined UCL variables, its Jinja
  * environment, how it reads the top file, and the public parse entry points. */
-#include "ucl/ucl.h"
+#include "rspamd/rspamd.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -201,7 +201,7 @@ int rk_rs_read_file(const char *path, unsigned char **buf, size_t *len, rk_error
     }
 }
 
-RK_API int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,
+int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,
                                const rk_ucl_parse_opts *opts, rk_ucl **out, rk_error *err)
 {
     rk_rs_env e;
@@ -214,7 +214,7 @@ RK_API int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,
     return rc;
 }
 
-RK_API int rk_ucl_parse_file(const char *path, const rk_ucl_parse_opts *opts, rk_ucl **out,
+int rk_ucl_parse_file(const char *path, const rk_ucl_parse_opts *opts, rk_ucl **out,
                              rk_error *err)
 {
     unsigned char *buf;
@@ -228,7 +228,7 @@ RK_API int rk_ucl_parse_file(const char *path, const rk_ucl_parse_opts *opts, rk
     return rc;
 }
 
-RK_API int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *err)
+int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *err)
 {
     rk_rs_env e;
     char defpath[PATH_MAX], real[PATH_MAX];

@@ -15,7 +15,7 @@
  * conversions. Key order is the one thing not reproduced: Rspamd's comes
  * from Lua's hash tables and changes from run to run; ours is the order of
  * the files, with new keys last. */
-#include "ucl/ucl.h"
+#include "rspamd/rspamd.h"
 
 #include <math.h>
 #include <setjmp.h>

@@ -19,6 +19,95 @@
 
 #include <stdint.h>
 
+/* ---- The parser's interface (used by rspamkit.conf, configdump and the
+ * emitters; not exported from the shared library) ---- */
+
+/*
+ * UCL as Rspamd 3.4 reads it (its bundled libucl): comments, quoted,
+ * single-quoted and unquoted strings, heredocs, numbers with size and time
+ * suffixes, implicit arrays, the .include/.try_include/.includes/.priority/
+ * .load/.inherit macros with priorities and duplicate strategies, and
+ * variables ($VAR, ${VAR}).
+ *
+ * A parsed tree is owned by the caller (rk_ucl_free). Nodes returned by the
+ * accessors point into their tree and live as long as it does.
+ */
+typedef struct rk_ucl rk_ucl;
+
+typedef enum rk_ucl_type {
+    RK_UCL_OBJECT,
+    RK_UCL_ARRAY,
+    RK_UCL_INT,
+    RK_UCL_FLOAT,
+    RK_UCL_TIME,     /* a number with a time suffix, in seconds (double) */
+    RK_UCL_STRING,
+    RK_UCL_BOOLEAN,
+    RK_UCL_NULL
+} rk_ucl_type;
+
+/* rk_ucl_parse_opts.flags */
+#define RK_UCL_RSPAMD_VARS 0x1u /* predefine Rspamd's variables: CONFDIR, LOCAL_CONFDIR,
+                                   RUNDIR, DBDIR, LOGDIR, PLUGINSDIR, SHAREDIR, RULESDIR,
+                                   WWWDIR, PREFIX, VERSION*, BRANCH_VERSION, HOSTNAME */
+#define RK_UCL_TEMPLATES   0x2u /* pass every file through Rspamd's Jinja stage: {# #}
+                                   comments and {= name =} expressions are expanded,
+                                   {% %} statements are refused with an error */
+#define RK_UCL_KEEP_COMMENTS 0x4u /* keep comments with the values they precede */
+
+typedef struct rk_ucl_parse_opts {
+    unsigned flags;
+    const char *const *vars;   /* "NAME=VALUE" items, registered in order after the
+                                  predefined ones; an existing NAME is replaced */
+    size_t n_vars;
+} rk_ucl_parse_opts;
+
+/* Parse a file (and what it includes). opts may be NULL. On failure err
+ * carries the message libucl would give, with file, line and column. */
+int rk_ucl_parse_file(const char *path, const rk_ucl_parse_opts *opts,
+                             rk_ucl **out, rk_error *err);
+/* Parse a buffer; `name` is used in messages and as $FILENAME (may be NULL). */
+int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,
+                               const rk_ucl_parse_opts *opts, rk_ucl **out, rk_error *err);
+/* Free a tree (a value and the implicit-array values that follow it). */
+void rk_ucl_free(rk_ucl *u);
+
+rk_ucl_type rk_ucl_type_of(const rk_ucl *u);
+/* Key of an object member (NULL for array elements and the top). */
+const char *rk_ucl_key(const rk_ucl *u, size_t *len);
+/* Next value of an implicit array (same key given again), or NULL. */
+const rk_ucl *rk_ucl_next(const rk_ucl *u);
+/* Number of members of an object or elements of an array, 0 otherwise. */
+size_t rk_ucl_count(const rk_ucl *u);
+/* i-th member (first value of it) or element, or NULL. */
+const rk_ucl *rk_ucl_at(const rk_ucl *u, size_t i);
+/* First value of `key` in an object, or NULL. */
+const rk_ucl *rk_ucl_lookup(const rk_ucl *obj, const char *key);
+/* Dotted path as rspamadm takes it: "options.dns", "arr.3" (0-based index). */
+const rk_ucl *rk_ucl_lookup_path(const rk_ucl *top, const char *path);
+int64_t rk_ucl_int(const rk_ucl *u);         /* numbers, booleans */
+double rk_ucl_double(const rk_ucl *u);       /* numbers, booleans */
+int rk_ucl_bool(const rk_ucl *u);            /* booleans, numbers != 0 */
+const char *rk_ucl_string(const rk_ucl *u, size_t *len); /* strings, else NULL */
+
+typedef enum rk_ucl_format {
+    RK_UCL_FMT_CONFIG,   /* rspamadm configdump (UCL "config" syntax) */
+    RK_UCL_FMT_JSON,     /* configdump -j */
+    RK_UCL_FMT_COMPACT   /* configdump -C */
+} rk_ucl_format;
+
+/* Serialise `u` exactly as rspamadm configdump 3.4 does (libucl layout,
+ * Rspamd's number printing, heredocs and single quotes in config syntax).
+ * The top value prints without braces in config syntax. Returns a malloc'd
+ * NUL-terminated string or NULL on ENOMEM. */
+char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len);
+/* The same with flags: RK_UCL_EMIT_COMMENTS prints the comments kept by the
+ * parser (RK_UCL_KEEP_COMMENTS) in config syntax, as rspamadm's -s does. */
+#define RK_UCL_EMIT_COMMENTS 0x1u
+char *rk_ucl_emit_ex(const rk_ucl *u, rk_ucl_format fmt, unsigned flags, size_t *len);
+/* The tree as jansson values (implicit arrays become arrays, the top value's
+ * implicit-array followers are ignored). NULL on ENOMEM. */
+json_t *rk_ucl_to_json(const rk_ucl *u);
+
 enum {
     RK_UCLF_SQUOTED = 1u << 0,    /* was '...' in the source */
     RK_UCLF_MULTILINE = 1u << 1,  /* heredoc or .load(multiline=true) */

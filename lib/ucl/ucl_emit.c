@@ -252,12 +252,12 @@ static void value(emitter *e, const rk_ucl *u, int print_key_)
     finish(e, u, !print_key_);
 }
 
-RK_API char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len)
+char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len)
 {
     return rk_ucl_emit_ex(u, fmt, 0, len);
 }
 
-RK_API char *rk_ucl_emit_ex(const rk_ucl *u, rk_ucl_format fmt, unsigned flags, size_t *len)
+char *rk_ucl_emit_ex(const rk_ucl *u, rk_ucl_format fmt, unsigned flags, size_t *len)
 {
     emitter e = {.fmt = fmt, .top = u, .comments = !!(flags & RK_UCL_EMIT_COMMENTS)};
     if (u)

@@ -168,7 +168,7 @@ void rk_ucl_free_one(rk_ucl *u)
     free(u);
 }
 
-RK_API void rk_ucl_free(rk_ucl *u)
+void rk_ucl_free(rk_ucl *u)
 {
     while (u) {
         rk_ucl *next = u->next;
@@ -436,18 +436,18 @@ rk_ucl *rk_ucl_copy(const rk_ucl *u)
 
 /* ------------------------------------------------------------ accessors */
 
-RK_API rk_ucl_type rk_ucl_type_of(const rk_ucl *u) { return u ? u->type : RK_UCL_NULL; }
+rk_ucl_type rk_ucl_type_of(const rk_ucl *u) { return u ? u->type : RK_UCL_NULL; }
 
-RK_API const char *rk_ucl_key(const rk_ucl *u, size_t *len)
+const char *rk_ucl_key(const rk_ucl *u, size_t *len)
 {
     if (len)
         *len = u && u->key ? u->keylen : 0;
     return u ? u->key : NULL;
 }
 
-RK_API const rk_ucl *rk_ucl_next(const rk_ucl *u) { return u ? u->next : NULL; }
+const rk_ucl *rk_ucl_next(const rk_ucl *u) { return u ? u->next : NULL; }
 
-RK_API size_t rk_ucl_count(const rk_ucl *u)
+size_t rk_ucl_count(const rk_ucl *u)
 {
     if (!u)
         return 0;
@@ -462,7 +462,7 @@ RK_API size_t rk_ucl_count(const rk_ucl *u)
     return 0;
 }
 
-RK_API const rk_ucl *rk_ucl_at(const rk_ucl *u, size_t i)
+const rk_ucl *rk_ucl_at(const rk_ucl *u, size_t i)
 {
     if (!u)
         return NULL;
@@ -476,12 +476,12 @@ RK_API const rk_ucl *rk_ucl_at(const rk_ucl *u, size_t i)
     return NULL;
 }
 
-RK_API const rk_ucl *rk_ucl_lookup(const rk_ucl *obj, const char *key)
+const rk_ucl *rk_ucl_lookup(const rk_ucl *obj, const char *key)
 {
     return key ? rk_ucl_find(obj, key, strlen(key)) : NULL;
 }
 
-RK_API const rk_ucl *rk_ucl_lookup_path(const rk_ucl *top, const char *path)
+const rk_ucl *rk_ucl_lookup_path(const rk_ucl *top, const char *path)
 {
     /* libucl's ucl_object_lookup_path: empty components are skipped, an
      * array is indexed by a decimal component. */
@@ -516,7 +516,7 @@ RK_API const rk_ucl *rk_ucl_lookup_path(const rk_ucl *top, const char *path)
     return o;
 }
 
-RK_API int64_t rk_ucl_int(const rk_ucl *u)
+int64_t rk_ucl_int(const rk_ucl *u)
 {
     if (!u)
         return 0;
@@ -532,7 +532,7 @@ RK_API int64_t rk_ucl_int(const rk_ucl *u)
     }
 }
 
-RK_API double rk_ucl_double(const rk_ucl *u)
+double rk_ucl_double(const rk_ucl *u)
 {
     if (!u)
         return 0;
@@ -545,7 +545,7 @@ RK_API double rk_ucl_double(const rk_ucl *u)
     }
 }
 
-RK_API int rk_ucl_bool(const rk_ucl *u)
+int rk_ucl_bool(const rk_ucl *u)
 {
     if (!u)
         return 0;
@@ -558,7 +558,7 @@ RK_API int rk_ucl_bool(const rk_ucl *u)
     }
 }
 
-RK_API const char *rk_ucl_string(const rk_ucl *u, size_t *len)
+const char *rk_ucl_string(const rk_ucl *u, size_t *len)
 {
     if (!u || u->type != RK_UCL_STRING) {
         if (len)
@@ -619,7 +619,7 @@ static json_t *one_to_json(const rk_ucl *u)
     return NULL;
 }
 
-RK_API json_t *rk_ucl_to_json(const rk_ucl *u)
+json_t *rk_ucl_to_json(const rk_ucl *u)
 {
     return u ? one_to_json(u) : json_null();
 }

@@ -6,7 +6,7 @@
  * in tests/fuzz/root and nothing else (RK_FUZZ_ROOT). Every successful
  * parse is printed in all three formats, converted to JSON, looked up by
  * path, transformed and printed again; comments are kept and printed. */
-#include "ucl/ucl.h"
+#include "rspamd/rspamd.h"
 
 #include <limits.h>
 #include <stdint.h>

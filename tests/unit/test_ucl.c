@@ -266,8 +266,17 @@ static void test_config(void)
     rk_settings_clear(&s);
 
     chmod(user, 0644);
-    ok(rk_config_load(&s, &err) == -1 && strstr(err.msg, "readable by others"),
-       "a password in a readable file is refused: %s", err.msg);
+    ok(rk_config_load(&s, &err) == 0 && s.password_error &&
+           strstr(s.password_error, "readable by group and others"),
+       "a password in a readable file is refused, the other settings kept: %s",
+       s.password_error ? s.password_error : err.msg);
+    rk_settings_clear(&s);
+    chmod(user, 0640);
+    ok(rk_config_load(&s, &err) == 0 && s.password_error &&
+           strstr(s.password_error, "readable by group ("),
+       "a group-readable file is called group-readable: %s",
+       s.password_error ? s.password_error : err.msg);
+    rk_settings_clear(&s);
     write_file(user, "timout = 5;\n", 0600);
     ok(rk_config_load(&s, &err) == -1 && strstr(err.msg, "unknown setting 'timout'"),
        "unknown settings are errors: %s", err.msg);
