@@ -89,6 +89,9 @@ base_dir = $D/run
 state_dir = $D/state
 log_path = $D/dovecot.log
 ssl = no
+# The pipe program inherits the imap process's address-space limit (256 MB by
+# default), which an AddressSanitizer build of rspamkit cannot start under.
+default_vsz_limit = 0
 disable_plaintext_auth = no
 first_valid_uid = 0
 default_internal_user = $user
