@@ -29,6 +29,12 @@ int rk_fail(rk_error *err, rk_status code, const char *fmt, ...) RK_PRINTF(3, 4)
 
 double rk_now(void);
 
+/* A size-tagged struct as the caller passed it (see rspamkit.h): copy its
+ * first `size` bytes over `full` (which holds the defaults for the fields
+ * the caller does not know), at most full_size.  -1 (RK_ERR_USAGE) when the
+ * caller's struct is larger and sets something this library does not know. */
+int rk_sized_in(void *full, size_t full_size, const void *in, size_t size, rk_error *err);
+
 /* Rspamd's catena() in password-hashing mode (lib/pw.c): hashlen <= 64 bytes
  * into out; -1 only if memory runs out.  Internal, for the unit tests. */
 int rk_catena(const unsigned char *pw, size_t pwlen, const unsigned char *salt, size_t saltlen,

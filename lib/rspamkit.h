@@ -9,6 +9,17 @@
  *  - Ownership: objects returned through `out` parameters belong to the caller
  *    and are released with the matching _free or _clear function.  Pointers
  *    inside an rk_result point into that result and live as long as it does.
+ *  - Size-tagged structs.  The option structs a program fills in and passes
+ *    (rk_client_config, rk_msg_opts, rk_ctl_args, rk_message_opts) and
+ *    rk_settings, which the library fills, may gain fields at their end in a
+ *    later version of the library.  The functions that take them are macros
+ *    that pass the size of the struct as the program was compiled to an
+ *    exported function of the same name ending in _sized.  A program built
+ *    with an older rspamkit.h keeps working with a newer library: the fields
+ *    it does not know are zero (unset).  A program built with a newer header
+ *    than the library fails with RK_ERR_USAGE if it sets a field the library
+ *    does not know, so zero the whole struct (= {0} or memset) before setting
+ *    fields.  Other structs change only with a new symbol version.
  */
 #ifndef RSPAMKIT_H
 #define RSPAMKIT_H
@@ -129,7 +140,9 @@ typedef struct rk_msg_opts {
 } rk_msg_opts;
 
 /* Append the request headers for `o`, as rspamc names them. */
-RK_API int rk_msg_opts_headers(const rk_msg_opts *o, rk_headers *h, rk_error *err);
+RK_API int rk_msg_opts_headers_sized(const rk_msg_opts *o, size_t o_size, rk_headers *h,
+                                     rk_error *err);
+#define rk_msg_opts_headers(o, h, err) rk_msg_opts_headers_sized((o), sizeof(rk_msg_opts), (h), (err))
 
 /* ------------------------------------------------------------- the client */
 
@@ -154,7 +167,8 @@ typedef struct rk_client_config {
 
 typedef struct rk_client rk_client;
 
-RK_API rk_client *rk_client_new(const rk_client_config *cfg, rk_error *err);
+RK_API rk_client *rk_client_new_sized(const rk_client_config *cfg, size_t cfg_size, rk_error *err);
+#define rk_client_new(cfg, err) rk_client_new_sized((cfg), sizeof(rk_client_config), (err))
 RK_API void rk_client_free(rk_client *c);
 
 typedef struct rk_request {
@@ -464,7 +478,9 @@ typedef struct rk_ctl_args {
 
 /* Append the headers of `a` that `op` takes (Class, then Hash, then
  * Filename).  RK_ERR_USAGE when a hash is not one (rk_fuzzy_hash_valid). */
-RK_API int rk_ctl_headers(rk_ctl_op op, const rk_ctl_args *a, rk_headers *h, rk_error *err);
+RK_API int rk_ctl_headers_sized(rk_ctl_op op, const rk_ctl_args *a, size_t a_size, rk_headers *h,
+                                rk_error *err);
+#define rk_ctl_headers(op, a, h, err) rk_ctl_headers_sized((op), (a), sizeof(rk_ctl_args), (h), (err))
 
 /* A fuzzy hash as the controller prints and takes it: 128 hex digits. */
 #define RK_FUZZY_HASH_HEX 128
@@ -742,16 +758,22 @@ typedef struct rk_settings {
                                * group or others), NULL when it may */
 } rk_settings;
 
-RK_API void rk_settings_init(rk_settings *s);
-RK_API void rk_settings_clear(rk_settings *s);
+RK_API void rk_settings_init_sized(rk_settings *s, size_t s_size);
+RK_API void rk_settings_clear_sized(rk_settings *s, size_t s_size);
+#define rk_settings_init(s) rk_settings_init_sized((s), sizeof(rk_settings))
+#define rk_settings_clear(s) rk_settings_clear_sized((s), sizeof(rk_settings))
 /* Read the system then the user file into `out` (initialised here). */
-RK_API int rk_config_load(rk_settings *out, rk_error *err);
+RK_API int rk_config_load_sized(rk_settings *out, size_t out_size, rk_error *err);
+#define rk_config_load(out, err) rk_config_load_sized((out), sizeof(rk_settings), (err))
 /* Read one file into `s`, overriding what it sets. Returns 1 when the file
  * was read, 0 when it does not exist or this user may not read it (and
  * must_exist is 0), -1 on error. A file that sets `password` must not be
  * readable by group or others: when it is, s->password_error says so and
  * the password must not be used (the other settings may). */
-RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err);
+RK_API int rk_config_load_file_sized(rk_settings *s, size_t s_size, const char *path, int must_exist,
+                                     rk_error *err);
+#define rk_config_load_file(s, path, must_exist, err) \
+    rk_config_load_file_sized((s), sizeof(rk_settings), (path), (must_exist), (err))
 
 
 /* ==================================================== message layer (scan) */
@@ -875,8 +897,11 @@ typedef struct rk_edits {
  * one edited, and msg may be NULL.  `out` belongs to the caller
  * (rk_edits_clear).  Fails only for lack of memory (RK_ERR_NOMEM).
  */
-RK_API int rk_message_edits(const unsigned char *msg, size_t len, const rk_result *r,
-                            const rk_message_opts *o, rk_edits *out, rk_error *err);
+RK_API int rk_message_edits_sized(const unsigned char *msg, size_t len, const rk_result *r,
+                                  const rk_message_opts *o, size_t o_size, rk_edits *out,
+                                  rk_error *err);
+#define rk_message_edits(msg, len, r, o, out, err) \
+    rk_message_edits_sized((msg), (len), (r), (o), sizeof(rk_message_opts), (out), (err))
 RK_API void rk_edits_clear(rk_edits *e);
 
 /*
@@ -898,8 +923,11 @@ typedef struct rk_rewrite {
     char *added_, *subject_;        /* private */
 } rk_rewrite;
 
-RK_API int rk_message_rewrite(const unsigned char *msg, size_t len, const rk_result *r,
-                              const rk_message_opts *o, rk_rewrite *out, rk_error *err);
+RK_API int rk_message_rewrite_sized(const unsigned char *msg, size_t len, const rk_result *r,
+                                    const rk_message_opts *o, size_t o_size, rk_rewrite *out,
+                                    rk_error *err);
+#define rk_message_rewrite(msg, len, r, o, out, err) \
+    rk_message_rewrite_sized((msg), (len), (r), (o), sizeof(rk_message_opts), (out), (err))
 RK_API void rk_rewrite_clear(rk_rewrite *out);
 
 /*

@@ -154,8 +154,11 @@ static rk_client *client_fail(rk_client *c)
     return NULL;
 }
 
-RK_API rk_client *rk_client_new(const rk_client_config *cfg, rk_error *err)
+RK_API rk_client *rk_client_new_sized(const rk_client_config *caller, size_t cfg_size, rk_error *err)
 {
+    rk_client_config full = {0}, *cfg = &full;
+    if (rk_sized_in(&full, sizeof full, caller, cfg_size, err))
+        return NULL;
     rk_client *c = calloc(1, sizeof *c);
     if (!c) {
         rk_fail(err, RK_ERR_NOMEM, "out of memory");

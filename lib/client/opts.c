@@ -13,8 +13,12 @@ static int add(rk_headers *h, const char *name, const char *value, rk_error *err
     return 0;
 }
 
-RK_API int rk_msg_opts_headers(const rk_msg_opts *o, rk_headers *h, rk_error *err)
+RK_API int rk_msg_opts_headers_sized(const rk_msg_opts *caller, size_t o_size, rk_headers *h,
+                                     rk_error *err)
 {
+    rk_msg_opts full = {0}, *o = &full;
+    if (rk_sized_in(&full, sizeof full, caller, o_size, err))
+        return -1;
     char num[32];
     if (add(h, "User-Agent", o->user_agent ? o->user_agent : "rspamkit", err) ||
         add(h, "Ip", o->ip, err) || add(h, "From", o->from, err) ||

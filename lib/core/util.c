@@ -71,6 +71,19 @@ int rk_fail(rk_error *err, rk_status code, const char *fmt, ...)
     return -1;
 }
 
+int rk_sized_in(void *full, size_t full_size, const void *in, size_t size, rk_error *err)
+{
+    const unsigned char *b = in;
+    for (size_t i = full_size; i < size; i++)
+        if (b[i])
+            return rk_fail(err, RK_ERR_USAGE,
+                           "the program sets an option that librspamkit %s does not know: "
+                           "it was built with a newer rspamkit.h",
+                           PACKAGE_VERSION);
+    memcpy(full, in, size < full_size ? size : full_size);
+    return 0;
+}
+
 double rk_now(void)
 {
     struct timespec ts;

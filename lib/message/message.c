@@ -670,12 +670,16 @@ static char *copy_str(char **arena, const void *s, size_t n)
     return d;
 }
 
-RK_API int rk_message_edits(const unsigned char *msg, size_t len, const rk_result *r,
-                            const rk_message_opts *o, rk_edits *out, rk_error *err)
+RK_API int rk_message_edits_sized(const unsigned char *msg, size_t len, const rk_result *r,
+                                  const rk_message_opts *caller, size_t o_size, rk_edits *out,
+                                  rk_error *err)
 {
     memset(out, 0, sizeof *out);
+    rk_message_opts o = {0};
+    if (rk_sized_in(&o, sizeof o, caller, o_size, err))
+        return -1;
     plan p;
-    if (plan_build(&p, msg, len, r, o))
+    if (plan_build(&p, msg, len, r, &o))
         return rk_fail(err, RK_ERR_NOMEM, "out of memory");
     size_t n = p.n_lines + (p.replace ? 1 : 0), bytes = p.added.len + p.subject.len + 2 * n;
     for (size_t i = 0; i < p.nf; i++)
@@ -747,12 +751,16 @@ static int slice(rk_rewrite *o, const void *p, size_t n)
     return 0;
 }
 
-RK_API int rk_message_rewrite(const unsigned char *msg, size_t len, const rk_result *r,
-                              const rk_message_opts *o, rk_rewrite *out, rk_error *err)
+RK_API int rk_message_rewrite_sized(const unsigned char *msg, size_t len, const rk_result *r,
+                                    const rk_message_opts *caller, size_t o_size, rk_rewrite *out,
+                                    rk_error *err)
 {
     memset(out, 0, sizeof *out);
+    rk_message_opts o = {0};
+    if (rk_sized_in(&o, sizeof o, caller, o_size, err))
+        return -1;
     plan p;
-    if (plan_build(&p, msg, len, r, o))
+    if (plan_build(&p, msg, len, r, &o))
         return rk_fail(err, RK_ERR_NOMEM, "out of memory");
     /* Kept header bytes, the added block, the rest untouched. */
     size_t cur = 0;

@@ -12,7 +12,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-RK_API void rk_settings_init(rk_settings *s)
+/* What the settings own: their strings (the password is wiped first). */
+static const size_t owned[] = {
+    offsetof(rk_settings, host),     offsetof(rk_settings, controller),
+    offsetof(rk_settings, password), offsetof(rk_settings, password_file),
+    offsetof(rk_settings, key),      offsetof(rk_settings, header_style),
+    offsetof(rk_settings, files),    offsetof(rk_settings, files) + sizeof(char *),
+    offsetof(rk_settings, password_error)};
+
+static void defaults(rk_settings *s)
 {
     memset(s, 0, sizeof *s);
     s->connect_timeout = -1;
@@ -20,16 +28,43 @@ RK_API void rk_settings_init(rk_settings *s)
     s->retries = -1;
 }
 
-RK_API void rk_settings_clear(rk_settings *s)
+/* Free the strings that start at or after byte `from` of s. */
+static void free_from(rk_settings *s, size_t from)
 {
-    char **strs[] = {&s->host,         &s->controller, &s->password,
-                     &s->password_file, &s->key,       &s->header_style,
-                     &s->files[0],      &s->files[1],  &s->password_error};
-    if (s->password)
-        explicit_bzero(s->password, strlen(s->password));
-    for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
-        free(*strs[i]);
-    rk_settings_init(s);
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++) {
+        if (owned[i] < from)
+            continue;
+        char **str = (char **)((char *)s + owned[i]);
+        if (owned[i] == offsetof(rk_settings, password) && *str)
+            explicit_bzero(*str, strlen(*str));
+        free(*str);
+        *str = NULL;
+    }
+}
+
+/* Hand `full` back to a caller whose struct has s_size bytes: what does not
+ * fit is freed. */
+static void settings_out(rk_settings *s, size_t s_size, rk_settings *full)
+{
+    memcpy(s, full, s_size < sizeof *full ? s_size : sizeof *full);
+    free_from(full, s_size);
+}
+
+RK_API void rk_settings_init_sized(rk_settings *s, size_t s_size)
+{
+    rk_settings full;
+    defaults(&full);
+    memset(s, 0, s_size);
+    settings_out(s, s_size, &full);
+}
+
+RK_API void rk_settings_clear_sized(rk_settings *s, size_t s_size)
+{
+    rk_settings full;
+    defaults(&full);
+    memcpy(&full, s, s_size < sizeof full ? s_size : sizeof full);
+    free_from(&full, 0);
+    rk_settings_init_sized(s, s_size);
 }
 
 typedef enum { T_STR, T_SECONDS, T_COUNT, T_BOOL } setting_type;
@@ -133,7 +168,7 @@ static int check_private(rk_settings *s, const char *path, rk_error *err)
     return 0;
 }
 
-RK_API int rk_config_load_file(rk_settings *s, const char *path, int must_exist, rk_error *err)
+static int load_file(rk_settings *s, const char *path, int must_exist, rk_error *err)
 {
     struct stat st;
     if (stat(path, &st) != 0) {
@@ -209,29 +244,45 @@ static char *user_path(void)
     return out;
 }
 
-RK_API int rk_config_load(rk_settings *out, rk_error *err)
+RK_API int rk_config_load_file_sized(rk_settings *s, size_t s_size, const char *path, int must_exist,
+                                     rk_error *err)
 {
-    rk_settings_init(out);
+    rk_settings full;
+    defaults(&full);
+    if (rk_sized_in(&full, sizeof full, s, s_size, err))
+        return -1;
+    int rc = load_file(&full, path, must_exist, err);
+    settings_out(s, s_size, &full);
+    return rc;
+}
+
+RK_API int rk_config_load_sized(rk_settings *out, size_t out_size, rk_error *err)
+{
+    rk_settings full;
+    defaults(&full);
     const char *sys = getenv("RSPAMKIT_SYSCONFIG");
     if (!sys || !*sys)
         sys = "/etc/rspamkit/config";
-    int rc = rk_config_load_file(out, sys, 0, err);
-    if (rc < 0 || (rc == 1 && !(out->files[0] = strdup(sys))))
+    int rc = load_file(&full, sys, 0, err);
+    if (rc < 0 || (rc == 1 && !(full.files[0] = strdup(sys))))
         goto fail;
     char *user = user_path();
     if (user) {
-        rc = rk_config_load_file(out, user, 0, err);
+        rc = load_file(&full, user, 0, err);
         if (rc == 1)
-            out->files[1] = user;
+            full.files[1] = user;
         else
             free(user);
         if (rc < 0)
             goto fail;
     }
+    memset(out, 0, out_size);
+    settings_out(out, out_size, &full);
     return 0;
 fail:
     if (rc >= 0)
         rk_fail(err, RK_ERR_NOMEM, "out of memory");
-    rk_settings_clear(out);
+    free_from(&full, 0);
+    rk_settings_init_sized(out, out_size);
     return -1;
 }

@@ -41,8 +41,12 @@ RK_API int rk_fuzzy_hash_valid(const char *s)
     return n == RK_FUZZY_HASH_HEX;
 }
 
-RK_API int rk_ctl_headers(rk_ctl_op op, const rk_ctl_args *a, rk_headers *h, rk_error *err)
+RK_API int rk_ctl_headers_sized(rk_ctl_op op, const rk_ctl_args *caller, size_t a_size, rk_headers *h,
+                                rk_error *err)
 {
+    rk_ctl_args full = {0}, *a = &full;
+    if (rk_sized_in(&full, sizeof full, caller, a_size, err))
+        return -1;
     if (op == RK_LEARN_CLASS && a->cls && rk_headers_add(h, "Class", a->cls))
         return rk_fail(err, RK_ERR_NOMEM, "out of memory");
     for (size_t i = 0; op == RK_FUZZY_DELHASH && i < a->n_hashes; i++) {

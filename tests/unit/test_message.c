@@ -1,7 +1,7 @@
 /* Unit tests of the library's message layer on its own (lib/message/message.c):
  * the end of the header block, the typed milter block, the header edits a
  * milter applies and the rewritten message a delivery agent writes, every
- * byte of the message kept. */
+ * byte of the message kept; and mbox splitting (lib/message/mbox.c). */
 #include "config.h"
 #include "internal.h"
 #include "message/message.h"
@@ -609,6 +609,30 @@ static void test_random(void)
     ok(bad_drop == 0, "20000 random messages with header removal: body untouched (%d bad)", bad_drop);
 }
 
+static void test_mbox(void)
+{
+    const char *one = "From a@b Sat Nov 21 10:00:00 2026\nSubject: x\n\nFrom here on\n";
+    ok(!rk_mbox_is_multi((const unsigned char *)one, strlen(one)),
+       "one message with a body line starting 'From ' is not split");
+    const char *box = "From a@b Sat Nov 21 10:00:00 2026\nSubject: 1\n\nbody1\n\nFrom c@d Sun Nov 22 11:00:00 2026\nSubject: 2\n\nbody2\n";
+    size_t *offs, *lens, n;
+    ok(rk_mbox_is_multi((const unsigned char *)box, strlen(box)), "two messages detected");
+    ok(rk_mbox_split((const unsigned char *)box, strlen(box), &offs, &lens, &n) == 0 && n == 2,
+       "split into two");
+    ok(offs[0] == 0 && lens[0] == strlen("From a@b Sat Nov 21 10:00:00 2026\nSubject: 1\n\nbody1\n"), "first part");
+    ok(strncmp(box + offs[1], "From c@d", 8) == 0 &&
+           lens[1] == strlen("From c@d Sun Nov 22 11:00:00 2026\nSubject: 2\n\nbody2\n"),
+       "second part");
+    free(offs);
+    free(lens);
+    const char *crlf = "From a 10:00:00\r\nS: 1\r\n\r\nb\r\n\r\nFrom c 11:00:00\r\nS: 2\r\n\r\nd\r\n";
+    ok(rk_mbox_split((const unsigned char *)crlf, strlen(crlf), &offs, &lens, &n) == 0 && n == 2 &&
+           lens[0] == strlen("From a 10:00:00\r\nS: 1\r\n\r\nb\r\n"),
+       "CRLF mbox");
+    free(offs);
+    free(lens);
+}
+
 int main(void)
 {
     test_eoh();
@@ -618,5 +642,6 @@ int main(void)
     test_long();
     test_edits();
     test_random();
+    test_mbox();
     return tap_done();
 }

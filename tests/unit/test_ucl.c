@@ -265,6 +265,25 @@ static void test_config(void)
     is_str(s.files[1], user, "files[1] is the user file");
     rk_settings_clear(&s);
 
+    /* a program built when rk_settings ended before header_style: the
+     * library writes nothing past that end and frees what does not fit */
+    union {
+        rk_settings s;
+        unsigned char b[sizeof(rk_settings)];
+    } old;
+    size_t old_size = offsetof(rk_settings, header_style);
+    memset(&old, 0xa5, sizeof old);
+    int untouched = 1;
+    ok(rk_config_load_sized(&old.s, old_size, &err) == 0 && old.s.timeout == 5 &&
+           old.s.host && strcmp(old.s.host, "scan.example:11333") == 0,
+       "an older, smaller rk_settings is filled up to its end");
+    for (size_t i = old_size; i < sizeof old; i++)
+        untouched &= old.b[i] == 0xa5;
+    rk_settings_clear_sized(&old.s, old_size);
+    for (size_t i = old_size; i < sizeof old; i++)
+        untouched &= old.b[i] == 0xa5;
+    ok(untouched && !old.s.host && old.s.timeout < 0, "and nothing past its end is written");
+
     chmod(user, 0644);
     ok(rk_config_load(&s, &err) == 0 && s.password_error &&
            strstr(s.password_error, "readable by group and others"),
