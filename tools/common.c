@@ -498,12 +498,70 @@ int tk_parse_args(poptContext pc, const int *version, const char ***rest, size_t
 
 /* ------------------------------------------------------------ bulk requests */
 
-typedef struct bulk_slot {
-    int done;
-    char *out;        /* rendered stdout text */
-    size_t out_len;
-    char *errline;    /* stderr line, without the program name */
-} bulk_slot;
+tk_slot *tk_order_slot(tk_order *q, size_t seq)
+{
+    size_t i = seq - q->first;
+    if (i >= q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        while (cap <= i)
+            cap *= 2;
+        tk_slot *s = realloc(q->slots, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        memset(s + q->cap, 0, (cap - q->cap) * sizeof *s);
+        q->slots = s;
+        q->cap = cap;
+    }
+    if (i >= q->n)
+        q->n = i + 1;
+    return &q->slots[i];
+}
+
+int tk_slot_emit(tk_slot *s, tk_progress *prog)
+{
+    int cleared = 0;
+    if ((s->errline || s->out_len) && prog->drawn) {
+        fflush(stdout);
+        tk_progress_clear(prog);
+        cleared = 1;
+    }
+    if (s->out_len)
+        fwrite(s->out, 1, s->out_len, stdout);
+    if (s->errline) {
+        fflush(stdout);
+        fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
+    }
+    free(s->out);
+    free(s->errline);
+    s->out = s->errline = NULL;
+    s->out_len = 0;
+    return cleared;
+}
+
+int tk_order_flush(tk_order *q, tk_progress *prog)
+{
+    size_t k = 0;
+    int cleared = 0;
+    while (k < q->n && q->slots[k].done)
+        cleared |= tk_slot_emit(&q->slots[k++], prog);
+    if (k) {
+        memmove(q->slots, q->slots + k, (q->n - k) * sizeof *q->slots);
+        memset(q->slots + q->n - k, 0, k * sizeof *q->slots);
+        q->n -= k;
+        q->first += k;
+    }
+    fflush(stdout);
+    return cleared;
+}
+
+void tk_order_free(tk_order *q, tk_progress *prog)
+{
+    for (size_t i = 0; i < q->n; i++)
+        tk_slot_emit(&q->slots[i], prog);
+    fflush(stdout);
+    free(q->slots);
+    memset(q, 0, sizeof *q);
+}
 
 typedef struct bulk_job {
     size_t seq;
@@ -512,58 +570,14 @@ typedef struct bulk_job {
 } bulk_job;
 
 typedef struct bulk_priv {
-    bulk_slot *slots;  /* pending output: slots[i] is input first + i */
-    size_t first, n, cap;
+    tk_order order;
     int unsent;        /* inputs were left when the run stopped */
 } bulk_priv;
-
-static bulk_slot *bulk_slot_get(bulk_priv *p, size_t seq)
-{
-    size_t i = seq - p->first;
-    if (i >= p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64;
-        while (cap <= i)
-            cap *= 2;
-        bulk_slot *s = realloc(p->slots, cap * sizeof *s);
-        if (!s)
-            return NULL;
-        memset(s + p->cap, 0, (cap - p->cap) * sizeof *s);
-        p->slots = s;
-        p->cap = cap;
-    }
-    if (i >= p->n)
-        p->n = i + 1;
-    return &p->slots[i];
-}
 
 static void bulk_flush(tk_bulk *b)
 {
     bulk_priv *p = b->priv;
-    size_t k = 0;
-    int cleared = 0;
-    while (k < p->n && p->slots[k].done) {
-        bulk_slot *s = &p->slots[k++];
-        if ((s->errline || s->out_len) && !cleared) {
-            fflush(stdout);
-            tk_progress_clear(&b->prog);
-            cleared = 1;
-        }
-        if (s->out_len)
-            fwrite(s->out, 1, s->out_len, stdout);
-        if (s->errline) {
-            fflush(stdout);
-            fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
-        }
-        free(s->out);
-        free(s->errline);
-    }
-    if (k) {
-        memmove(p->slots, p->slots + k, (p->n - k) * sizeof *p->slots);
-        memset(p->slots + p->n - k, 0, k * sizeof *p->slots);
-        p->n -= k;
-        p->first += k;
-        fflush(stdout);
-    }
+    int cleared = tk_order_flush(&p->order, &b->prog);
     char counts[200];
     if (rk_ctl_op_kind(b->op) == RK_CTL_LEARN)
         snprintf(counts, sizeof counts, "%zu learned, %zu already, %zu skipped, %zu failed",
@@ -581,7 +595,7 @@ static int bulk_finish(tk_bulk *b, size_t seq, const char *label, const rk_respo
                        const rk_ctl_reply *r, int code, const char *errline)
 {
     rk_ctl_outcome oc = r->outcome;
-    bulk_slot *s = bulk_slot_get(b->priv, seq);
+    tk_slot *s = tk_order_slot(&((bulk_priv *)b->priv)->order, seq);
     if (!s)
         return -1;
     char *buf = NULL;
@@ -625,7 +639,7 @@ static int bulk_next(void *ud, rk_request *req, void **token)
             return 0;
         }
         j->seq = b->n_inputs++;
-        if (!bulk_slot_get(b->priv, j->seq)) {
+        if (!tk_order_slot(&((bulk_priv *)b->priv)->order, j->seq)) {
             tk_input_clear(&j->in);
             free(j);
             return -1;
@@ -698,11 +712,7 @@ int tk_bulk_run(rk_client *c, tk_bulk *b)
         bulk_flush(b);
     }
     tk_progress_clear(&b->prog);
-    for (size_t i = 0; i < p.n; i++) {
-        free(p.slots[i].out);
-        free(p.slots[i].errline);
-    }
-    free(p.slots);
+    tk_order_free(&p.order, &b->prog);
     b->priv = NULL;
     if (b->stop_code && p.unsent)
         tk_err("stopped after %zu input%s: the remaining inputs were not sent", b->n_inputs,

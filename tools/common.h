@@ -123,6 +123,32 @@ double tk_progress_elapsed(const tk_progress *p);
 void tk_format_duration(char *buf, size_t len, double secs);
 
 /*
+ * Output in input order, for the tools that keep several requests in flight
+ * (scan, learn, fuzzy): each input gets a slot (by its sequence number) that
+ * is filled when its request is done; finished slots at the head are written
+ * in order: stdout text, then the stderr line after the program name, the
+ * progress line erased first when either is written.
+ */
+typedef struct tk_slot {
+    int done;
+    char *out;        /* stdout text (malloc'd), out_len bytes */
+    size_t out_len;
+    char *errline;    /* stderr line without the program name (malloc'd) */
+} tk_slot;
+typedef struct tk_order {
+    tk_slot *slots;   /* slots[i] is input first + i */
+    size_t first, n, cap;
+} tk_order;
+/* The slot of input `seq` (not yet flushed); NULL when memory runs out. */
+tk_slot *tk_order_slot(tk_order *q, size_t seq);
+/* Write a slot now (--unordered) and empty it; 1 if the progress line was erased. */
+int tk_slot_emit(tk_slot *s, tk_progress *prog);
+/* Write the finished slots at the head, in order; 1 if the progress line was erased. */
+int tk_order_flush(tk_order *q, tk_progress *prog);
+/* Write what is left, finished or not, and free the queue. */
+void tk_order_free(tk_order *q, tk_progress *prog);
+
+/*
  * Bulk learn/fuzzy requests: one request per input of a walker, up to
  * max_requests in flight, output in input order, a progress line, counts per
  * outcome.  Auth refusal or an unreachable server stops issuing requests.

@@ -75,13 +75,6 @@ static struct poptOption scan_table[] = {
 
 /* ------------------------------------------------------------ state */
 
-typedef struct slot {
-    int done;
-    char *out;        /* rendered output for stdout */
-    size_t out_len;
-    char *errline;    /* stderr line */
-} slot;
-
 typedef struct job {
     size_t seq;
     tk_input in;
@@ -92,8 +85,7 @@ static struct {
     rk_headers base;
     tk_walker *walker;
     tk_outfmt fmt;
-    slot *slots;
-    size_t n_slots, cap_slots, flushed;
+    tk_order order;
     size_t n_ok, n_failed, n_spam, n_inputs;
     int first_fail_code;
     tk_progress prog;
@@ -262,22 +254,6 @@ static void render_tests(FILE *f, const rk_result *r)
 
 /* ------------------------------------------------------------ output order */
 
-static slot *get_slot(size_t seq)
-{
-    while (seq >= st.cap_slots) {
-        size_t cap = st.cap_slots ? st.cap_slots * 2 : 64;
-        slot *s = realloc(st.slots, cap * sizeof *s);
-        if (!s)
-            return NULL;
-        memset(s + st.cap_slots, 0, (cap - st.cap_slots) * sizeof *s);
-        st.slots = s;
-        st.cap_slots = cap;
-    }
-    if (seq >= st.n_slots)
-        st.n_slots = seq + 1;
-    return &st.slots[seq];
-}
-
 static void progress_line(void)
 {
     char counts[64];
@@ -286,30 +262,9 @@ static void progress_line(void)
     st.cleared = 0;
 }
 
-static void emit_slot(slot *s)
-{
-    if ((s->errline || s->out_len) && st.prog.drawn) { /* a line of its own */
-        fflush(stdout);
-        tk_progress_clear(&st.prog);
-        st.cleared = 1;
-    }
-    if (s->errline) {
-        fflush(stdout);
-        fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
-    }
-    if (s->out_len)
-        fwrite(s->out, 1, s->out_len, stdout);
-    free(s->out);
-    free(s->errline);
-    s->out = s->errline = NULL;
-    s->out_len = 0;
-}
-
 static void flush_ready(void)
 {
-    while (st.flushed < st.n_slots && st.slots[st.flushed].done)
-        emit_slot(&st.slots[st.flushed++]);
-    fflush(stdout);
+    st.cleared |= tk_order_flush(&st.order, &st.prog);
     progress_line();
 }
 
@@ -334,9 +289,12 @@ static int next_cb(void *ud, rk_request *req, void **token)
             return 0;
         }
         j->seq = st.n_inputs++;
-        slot *s = get_slot(j->seq);
-        if (!s)
+        tk_slot *s = tk_order_slot(&st.order, j->seq);
+        if (!s) {
+            tk_input_clear(&j->in);
+            free(j);
             return -1;
+        }
         if (j->in.error) {
             /* Input error: report it in order, no request. */
             char *buf = NULL;
@@ -353,10 +311,9 @@ static int next_cb(void *ud, rk_request *req, void **token)
             record_failure(j->in.exit_code);
             tk_input_clear(&j->in);
             free(j);
-            if (!o.unordered)
-                flush_ready();
-            else
-                emit_slot(s);
+            if (o.unordered)
+                st.cleared |= tk_slot_emit(s, &st.prog);
+            flush_ready();
             continue;
         }
         /* the library sends File to a local server, the body otherwise */
@@ -402,7 +359,7 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
 {
     (void)ud;
     job *j = token;
-    slot *s = get_slot(j->seq);
+    tk_slot *s = tk_order_slot(&st.order, j->seq);
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -454,9 +411,8 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     rk_headers_clear(&j->headers);
     free(j);
     if (o.unordered)
-        emit_slot(s), fflush(stdout), progress_line();
-    else
-        flush_ready();
+        st.cleared |= tk_slot_emit(s, &st.prog);
+    flush_ready();
     return 0;
 }
 
@@ -644,9 +600,7 @@ int main(int argc, const char **argv)
             code = TK_EX_IOERR;
     }
 out:
-    for (size_t i = 0; i < st.n_slots; i++)
-        emit_slot(&st.slots[i]);
-    free(st.slots);
+    tk_order_free(&st.order, &st.prog);
     for (size_t i = 0; i < st.n_actions; i++)
         free(st.actions[i].name);
     free(st.actions);
