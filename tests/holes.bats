@@ -289,3 +289,36 @@ rspamc_like() {
     [ -z "$output" ]
     [[ $stderr == *"HTTP error: 500, invalid command"* ]]
 }
+
+@test "rspamc's grammar: a failed scan or stat is printed on stdout as rspamc prints it" {
+    rspamc_like "$M/bin"
+    dead="127.0.0.1:$(closed_port)"
+    fake_server http500
+    for host in "$dead" "127.0.0.1:$FAKE_PORT"; do
+        for args in "$M/spam.eml" "symbols $M/spam.eml" stat; do
+            # shellcheck disable=SC2086
+            run --separate-stderr /usr/bin/rspamc -h "$host" $args
+            [ "$status" -ne 0 ]
+            ref0=${lines[0]%%(*} ref_n=${#lines[@]}
+            for prog in rspamkit "$M/bin/rspamc"; do
+                # shellcheck disable=SC2086
+                run --separate-stderr "$prog" -h "$host" $args
+                [ "$status" -ne 0 ]
+                [ "${lines[0]%%(*}" = "$ref0" ] || { echo "$prog $args: '${lines[0]}' vs '$ref0'"; false; }
+                [ -n "${lines[1]}" ]
+                [ "${#lines[@]}" -eq "$ref_n" ]
+                [ -z "$stderr" ]
+            done
+        done
+    done
+    # with -j, a JSON error value on stdout (and the line on stderr)
+    run --separate-stderr rspamkit -h "$dead" -j "$M/spam.eml"
+    [ "$status" -ne 0 ]
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["error"], d' "$output"
+    [ -n "$stderr" ]
+    # rspamkit-scan and rspamkit-ctl on their own keep errors on stderr
+    run --separate-stderr rspamkit-scan -h "$dead" "$M/spam.eml"
+    [ -z "$output" ] && [ -n "$stderr" ]
+    run --separate-stderr rspamkit-ctl -h "$dead" stat
+    [ -z "$output" ] && [ -n "$stderr" ]
+}

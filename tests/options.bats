@@ -107,8 +107,8 @@ commands() {
         if [ "$prog" = rspamkit-fuzzy ]; then set -- -f 1 "$@"; fi # a fuzzy list is required
         run rspamkit -h "127.0.0.1:$port" "$word" "$@"
         [ "$status" -eq 69 ] || { echo "rspamkit $word $*: $status: $output"; false; }
-        # (rspamc's learn and fuzzy words print a failed request on stdout, as rspamc)
-        [[ $output == "$prog: "* || $output == "Results for file: "*"cannot connect to 127.0.0.1:$port"* ]] ||
+        # (rspamc's words print a failed request on stdout, as rspamc)
+        [[ $output == "$prog: "* || $output == "Results for "*": "*"cannot connect to 127.0.0.1:$port"* ]] ||
             { echo "rspamkit $word $*: $output"; false; }
     done < <(commands)
     [ "$n" -ge 14 ]

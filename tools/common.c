@@ -43,9 +43,11 @@ struct poptOption tk_conn_table[] = {
      "without a value, prompt", "PASSWORD"},
     {"password-file", 0, POPT_ARG_STRING, &tk_conn_opts.password_file, 0,
      "Read the controller password from FILE (mode 0600 or stricter)", "FILE"},
+    {"rspamc-output", 0, POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, &tk_rspamc_output, 0, NULL, NULL},
     POPT_TABLEEND};
 
 tk_msg tk_msg_opts;
+int tk_rspamc_output;
 
 struct poptOption tk_req_table[] = {
     {"header", 0, POPT_ARG_ARGV, &tk_msg_opts.header, 0,
@@ -720,8 +722,8 @@ int tk_bulk_run(rk_client *c, tk_bulk *b)
     return code;
 }
 
-void tk_ctl_error(FILE *f, char **errline, int fmt, const char *label, const rk_response *resp,
-                  const char *msg)
+void tk_ctl_error(FILE *f, char **errline, int fmt, const char *kind, const char *label,
+                  const rk_response *resp, const char *msg)
 {
     if (!resp) { /* the input could not be read: stderr, as rspamc */
         *errline = tk_line(label, "", msg);
@@ -730,7 +732,7 @@ void tk_ctl_error(FILE *f, char **errline, int fmt, const char *label, const rk_
         return;
     }
     if (fmt == TK_OUT_TEXT || fmt == TK_OUT_UCL) {
-        tk_heading(f, fmt, "file", label, resp->elapsed);
+        tk_heading(f, fmt, kind, label, resp->elapsed);
         fprintf(f, "%s\n\n", msg);
         return;
     }

@@ -188,8 +188,13 @@ void tk_ctl_dump(FILE *f, int fmt, int headers, const char *kind, const char *na
  * the error, an empty line) in text and UCL; in JSON, one error value on f
  * and *errline (malloc'd) for stderr.  An input that could not be read
  * (resp NULL) goes to stderr, as with rspamc. */
-void tk_ctl_error(FILE *f, char **errline, int fmt, const char *label, const rk_response *resp,
-                  const char *msg);
+void tk_ctl_error(FILE *f, char **errline, int fmt, const char *kind, const char *label,
+                  const rk_response *resp, const char *msg);
+/* Set by the hidden option --rspamc-output, which the front door (rspamkit
+ * with rspamc's grammar, or run as rspamc) passes to the program it runs: a
+ * failed scan or controller command is printed as rspamc prints it, on
+ * stdout (tk_ctl_error), since scripts read it there. */
+extern int tk_rspamc_output;
 /* 0: all done or already; TK_EX_SKIPPED: some skipped, none failed (0 with
  * `rspamc`: the exit status of rspamc's words, where a learn the server
  * skips is no failure); TK_EX_PARTIAL: some failed, some not; else the

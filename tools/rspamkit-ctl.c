@@ -388,7 +388,14 @@ static int run(rk_client *c, enum cmd cmd, const char **args)
         rc = rk_ctl_query_run(c, cmds[cmd].query, &resp, &reply, &err);
     }
     if (rc) {
-        tk_err("%s", err.msg);
+        char *line = NULL;
+        if (tk_rspamc_output)
+            tk_ctl_error(stdout, &line, fmt, "command", cmds[cmd].word, &resp, err.msg);
+        else
+            tk_err("%s", err.msg);
+        if (line)
+            tk_err("%s", line);
+        free(line);
         rk_response_clear(&resp);
         return tk_exit_for(&err);
     }

@@ -91,7 +91,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "nothing stored, skipped by the server: ", why->msg);
         } else {
-            tk_ctl_error(f, errline, st.fmt, label, resp, why->msg);
+            tk_ctl_error(f, errline, st.fmt, "file", label, resp, why->msg);
         }
         return;
     }

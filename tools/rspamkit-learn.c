@@ -80,7 +80,7 @@ static void render(FILE *f, char **errline, const char *label, const rk_response
             if (oc == RK_CTL_SKIPPED)
                 *errline = tk_line(label, "not learned, skipped by the server: ", why->msg);
         } else {
-            tk_ctl_error(f, errline, st.fmt, label, resp, why->msg);
+            tk_ctl_error(f, errline, st.fmt, "file", label, resp, why->msg);
         }
     } else if (o.json) {
         char *js = rk_ctl_reply_json(r, label, outcome_word(oc), st.cls_name, 0);

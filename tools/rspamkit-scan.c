@@ -394,10 +394,11 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
             if (st.fmt == TK_OUT_TEXT)
                 fputc('\n', f);
         }
+    } else if (tk_rspamc_output) {
+        tk_ctl_error(f, &s->errline, st.fmt, "file", j->in.label, resp, e.msg);
+        record_failure(tk_exit_for(&e));
     } else {
-        char line[1200];
-        snprintf(line, sizeof line, "%s: %s", j->in.label, e.msg);
-        s->errline = strdup(line);
+        s->errline = tk_line(j->in.label, "", e.msg);
         if (st.fmt != TK_OUT_TEXT)
             tk_dump_error(f, st.fmt, j->in.label, e.msg);
         record_failure(tk_exit_for(&e));

@@ -72,8 +72,10 @@ static void usage(FILE *f)
 
 /* Run rspamkit-TOOL with argv minus argv[skip] (when skip > 0), and with an
  * extra "--" before argv[dashes] (when dashes > 0): that makes the "--"
- * there an input, as GLib leaves it for rspamc. */
-static int run_tool(const char *tool, char **argv, int argc, int skip, int dashes)
+ * there an input, as GLib leaves it for rspamc.  With `rspamc`, the command
+ * line is rspamc's: the program is told to print failures as rspamc does
+ * (the hidden option --rspamc-output). */
+static int run_tool(const char *tool, char **argv, int argc, int skip, int dashes, int rspamc)
 {
     char self[PATH_MAX], path[PATH_MAX + 32];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -89,11 +91,13 @@ static int run_tool(const char *tool, char **argv, int argc, int skip, int dashe
     snprintf(path, sizeof path, "%s/rspamkit-%s", dir, tool);
     if (access(path, X_OK) != 0)
         snprintf(path, sizeof path, "rspamkit-%s", tool); /* fall back to PATH */
-    char **nargv = calloc((size_t)argc + 2, sizeof *nargv);
+    char **nargv = calloc((size_t)argc + 3, sizeof *nargv);
     if (!nargv)
         return 70;
     int k = 0;
     nargv[k++] = path;
+    if (rspamc)
+        nargv[k++] = "--rspamc-output";
     for (int i = 1; i < argc; i++) {
         if (i == dashes)
             nargv[k++] = "--";
@@ -117,7 +121,7 @@ int main(int argc, char **argv)
 {
     const char *base = strrchr(argv[0], '/');
     if (strcmp(base ? base + 1 : argv[0], "spamc") == 0)
-        return run_tool("spamc", argv, argc, 0, 0);
+        return run_tool("spamc", argv, argc, 0, 0, 0);
     if (argc > 1) {
         if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-?") == 0) {
             usage(stdout);
@@ -129,7 +133,7 @@ int main(int argc, char **argv)
         }
         for (size_t i = 0; i < sizeof tools / sizeof *tools; i++)
             if (strcmp(argv[1], tools[i]) == 0)
-                return run_tool(tools[i], argv, argc, 1, 0);
+                return run_tool(tools[i], argv, argc, 1, 0, 0);
     }
     /* rspamc grammar: the first positional argument may be a command word. */
     for (int i = 1; i < argc; i++) {
@@ -140,10 +144,10 @@ int main(int argc, char **argv)
              * then it is an input too, and so is every word after it. */
             for (int k = i + 1; k < argc; k++)
                 if (argv[k][0] == '-')
-                    return run_tool("scan", argv, argc, 0, i);
+                    return run_tool("scan", argv, argc, 0, i, 1);
             if (i + 1 < argc && rspamc_word(argv[i + 1])) {
                 const tk_command *c = rspamc_word(argv[i + 1]);
-                return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i + 1, 0);
+                return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i + 1, 0, 1);
             }
             break;
         }
@@ -157,8 +161,8 @@ int main(int argc, char **argv)
         }
         const tk_command *c = rspamc_word(a);
         if (c)
-            return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i, 0);
+            return run_tool(c->tool, argv, argc, c->flags & TK_CMD_KEEP ? 0 : i, 0, 1);
         break; /* a file: scan */
     }
-    return run_tool("scan", argv, argc, 0, 0);
+    return run_tool("scan", argv, argc, 0, 0, 1);
 }
