@@ -91,7 +91,7 @@ teardown() {
 
 @test "budget: /proc/PID/maps of a waiting scan: no libcurl, no libmagic for a mail file" {
     start_fake S stall
-    maps=$(maps_during -h "127.0.0.1:$S" -t 5 "$M/ham.eml")
+    maps=$(maps_during --after S -h "127.0.0.1:$S" -t 5 "$M/ham.eml")
     grep -q 'librspamkit' <<<"$maps"
     ! grep -q 'libcurl' <<<"$maps"
     ! grep -q 'libmagic' <<<"$maps"
@@ -102,9 +102,9 @@ teardown() {
 @test "budget: libmagic is mapped only when an input has to be sniffed" {
     start_fake S stall
     printf 'hello, this file does not start like a mail header\n' >"$M/odd.txt"
-    maps=$(maps_during -h "127.0.0.1:$S" -t 5 "$M/odd.txt")
+    maps=$(maps_during --after S -h "127.0.0.1:$S" -t 5 "$M/odd.txt")
     grep -q 'libmagic' <<<"$maps"
-    maps=$(maps_during -h "127.0.0.1:$S" -t 5 "$M/ham.eml")
+    maps=$(maps_during --after S -h "127.0.0.1:$S" -t 5 "$M/ham.eml")
     ! grep -q 'libmagic' <<<"$maps"
 }
 

@@ -38,12 +38,20 @@ stop_proxies() {
 }
 
 # The shared objects mapped by a running rspamkit-scan, while it waits for a
-# server that never answers: maps_during ARGS... (prints /proc/PID/maps paths)
+# server that never answers: maps_during [--after NAME] ARGS... (prints /proc/PID/maps
+# paths).  With --after, they are read once the fake or proxy NAME has received the
+# request (so the input has been read and sniffed, however loaded the machine is);
+# else after 0.4 s.
 maps_during() {
-    local pid out=$BATS_TEST_TMPDIR/maps.$RANDOM
+    local pid out=$BATS_TEST_TMPDIR/maps.$RANDOM after= n0
+    if [ "$1" = --after ]; then after=$2; shift 2; n0=$(requests_of "$after"); fi
     rspamkit-scan "$@" >/dev/null 2>&1 &
     pid=$!
-    sleep 0.4
+    if [ -n "$after" ]; then
+        for _ in $(seq 200); do [ "$(requests_of "$after")" -gt "$n0" ] && break; sleep 0.05; done
+    else
+        sleep 0.4
+    fi
     awk '$6 ~ /\.so/ {print $6}' "/proc/$pid/maps" | sort -u >"$out"
     kill "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
