@@ -312,7 +312,7 @@ static int emit(const struct iovec *iov, size_t n, int code)
         }
     }
     if (pid < 0) {
-        if (werr && werr != EPIPE) {
+        if (werr) { /* EPIPE too: the reader did not get the message */
             tk_err("error writing output: %s", strerror(werr));
             return TK_EX_IOERR;
         }
