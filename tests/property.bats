@@ -3,7 +3,8 @@
 # No message lost through any door (issue 15): the delivery invariant of
 # DESIGN.md as a property over generated cases (tests/property says what a
 # case is made of and what is checked), the holes it found kept as tests, and
-# 200 deliveries at once against a server that is down, then up.
+# 200 deliveries at once against a server that is down, then up (tests/property
+# --storm: what it checks is in its storm()).
 #
 # The property test runs RK_PROP_CASES cases (default 2000), starting none after
 # RK_PROP_TIME seconds (default 100), RK_PROP_JOBS at a time (default 6), from
@@ -50,6 +51,16 @@ deliveries() { find "$OUT" -type f | wc -l; }
     [ "$status" -eq 1 ]
     [[ $output == *"FAILED case "*" of seed 15: exit status 0, expected 75"* ]]
     [[ $output == *"replay: RK_PROP_SEED=15 RK_PROP_CASE="* ]]
+}
+
+@test "200 deliveries at once against a server that is down, then up, sharing --dead-time's state file: each delivered once, the file never corrupt" {
+    run python3 "$SRC/tests/property" --storm 200
+    echo "$output"
+    printf '# %s\n' "${lines[@]: -1}" >&3
+    [ "$status" -eq 0 ]
+    # both sides were reached: some found the server down, some up
+    [[ ${lines[-1]} =~ ([0-9]+)\ exit\ 75\ retried.*\ ([0-9]+)\ unscanned ]]
+    [ "${BASH_REMATCH[1]}" -gt 0 ] && [ "${BASH_REMATCH[2]}" -gt 0 ]
 }
 
 # ---- the holes it found, one case each --------------------------------
