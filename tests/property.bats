@@ -125,3 +125,15 @@ EOF
         done
     done
 }
+
+@test "spamc mode: a --password-file the scanning user cannot read does not stop a scan (was 66 with -x, unscanned without)" {
+    for x in "" -x "-x -X"; do
+        run --separate-stderr rspamkit spamc $x -d "$NORMAL" -t 10 --password-file "$M/no-such-password" < "$M/m.eml"
+        [ "$status" -eq 0 ]
+        grep -q '^X-Spam-Status: ' <<<"$output"
+    done
+    # -L needs it, and says why not
+    run --separate-stderr rspamkit spamc -L spam --controller "$CONTROLLER" --password-file "$M/no-such-password" < "$M/m.eml"
+    [ "$status" -eq 66 ]
+    [[ $stderr == *"$M/no-such-password"* ]]
+}

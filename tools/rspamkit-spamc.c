@@ -735,7 +735,10 @@ static void apply_connection(void)
         tk_transport_opts.random_host = 1;
     if (o.ssl_ca_file)
         tk_transport_opts.cacert = o.ssl_ca_file;
-    tk_conn_opts.password_file = o.password_file;
+    /* the controller's password, for -L and -C only: a scan neither sends
+     * it nor fails when the file cannot be read (spamc -x would bounce) */
+    if (o.learn || o.report)
+        tk_conn_opts.password_file = o.password_file;
 }
 
 int main(int argc, char **argv)
