@@ -642,11 +642,11 @@ static int next_cb(void *ud, rk_request *req, void **token)
         if (e->in.error) {
             e->input_status = e->in.exit_code == TK_EX_IOERR ? EX_TEMPFAIL_ : e->in.exit_code;
             e->ready = 1;
+        } else if (e->in.len == 0) { /* nothing to scan, with a client or not */
+            e->no_scan = 1;
+            e->ready = 1;
         } else if (!req) { /* no client */
             set_error(e, L.no_client);
-            e->ready = 1;
-        } else if (e->in.len == 0) {
-            e->no_scan = 1;
             e->ready = 1;
         } else if (L.max_size > 0 && (long long)e->in.len > L.max_size) {
             char m[200];

@@ -312,7 +312,7 @@ static int emit(const struct iovec *iov, size_t n, int code)
         }
     }
     if (pid < 0) {
-        if (werr && werr != EPIPE) {
+        if (werr) { /* EPIPE too: the reader did not get the message */
             tk_err("error writing output: %s", strerror(werr));
             return TK_EX_IOERR;
         }
@@ -735,7 +735,10 @@ static void apply_connection(void)
         tk_transport_opts.random_host = 1;
     if (o.ssl_ca_file)
         tk_transport_opts.cacert = o.ssl_ca_file;
-    tk_conn_opts.password_file = o.password_file;
+    /* the controller's password, for -L and -C only: a scan neither sends
+     * it nor fails when the file cannot be read (spamc -x would bounce) */
+    if (o.learn || o.report)
+        tk_conn_opts.password_file = o.password_file;
 }
 
 int main(int argc, char **argv)

@@ -141,9 +141,12 @@ int main(int argc, char **argv)
         if (strcmp(a, "--") == 0) {
             /* The options end here. As GLib reads rspamc's command line, the
              * "--" itself is dropped unless a word after it starts with '-':
-             * then it is an input too, and so is every word after it. */
+             * then it is an input too, and so is every word after it.  A
+             * lone "-" (stdin, which rspamc cannot read that way) does not
+             * count: "--mime --exec CMD -- -" must not add an input "--"
+             * whose failure would follow a delivery. */
             for (int k = i + 1; k < argc; k++)
-                if (argv[k][0] == '-')
+                if (argv[k][0] == '-' && argv[k][1])
                     return run_tool("scan", argv, argc, 0, i, 1);
             if (i + 1 < argc && rspamc_word(argv[i + 1])) {
                 const tk_command *c = rspamc_word(argv[i + 1]);
