@@ -9,6 +9,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -107,6 +108,7 @@ static struct {
     tk_progress prog;
     int cleared; /* the progress line was erased for an error line */
     const char *single;  /* --check: the one input given, whose line has no label */
+    int learn_message;   /* neural_learn through the controller */
     /* summary */
     struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
     size_t n_actions;
@@ -381,11 +383,88 @@ static void render_human(FILE *f, const rk_result *r)
         fprintf(f, "Scan error: %s\n", r->error);
 }
 
-/* neural_learn's report, as rspamc 4.1 prints it for a scan that trained. */
+/* neural_learn's report, as rspamc 4.1 prints it: for a scan reply (the
+ * training went with the scan), or for the controller's learn_message reply. */
 static void render_neural(FILE *f, const rk_result *r)
 {
-    (void)r; /* a /checkv2 reply: the training was submitted with the scan */
-    fprintf(f, "success = true;\nmethod = \"scan\";\nclass = \"%s\";\n", neural_class);
+    const json_t *j = r->json;
+    if (json_object_get(j, "default") || json_object_get(j, "action")) {
+        fputs("success = true;\nmethod = \"scan\";\n", f);
+    } else {
+        json_t *ok = json_object_get(j, "success");
+        /* UCL's boolean of a value: true, a non-zero number, "true"/"yes"/"on" */
+        int yes = json_is_true(ok) || (json_is_number(ok) && json_number_value(ok) != 0) ||
+                  (json_is_string(ok) && (strcasecmp(json_string_value(ok), "true") == 0 ||
+                                          strcasecmp(json_string_value(ok), "yes") == 0 ||
+                                          strcasecmp(json_string_value(ok), "on") == 0));
+        fprintf(f, "success = %s;\n", yes ? "true" : "false");
+    }
+    json_t *v = json_object_get(j, "filename");
+    if (json_is_string(v))
+        fprintf(f, "filename = \"%s\";\n", json_string_value(v));
+    v = json_object_get(j, "scan_time");
+    if (json_is_number(v) && json_number_value(v) >= 0)
+        fprintf(f, "scan_time = %.6f;\n", json_number_value(v));
+    fprintf(f, "class = \"%s\";\n", neural_class);
+    v = json_object_get(j, "stored");
+    if (json_is_number(v))
+        fprintf(f, "stored = %ju bytes;\n", (uintmax_t)json_number_value(v));
+    v = json_object_get(j, "key");
+    if (json_is_string(v))
+        fprintf(f, "key = \"%s\";\n", json_string_value(v));
+}
+
+/* neural_learn: as rspamc 4.1, first ask the controller for the neural rules
+ * (GET /plugins/neural/config at the -h address, whose port 11333 becomes
+ * 11334; 11334 without one). When the rule (the Rule header, else "default")
+ * needs no scan, the messages go to the controller's
+ * /plugins/neural/learn_message: that client is returned. NULL: scan. */
+static rk_client *neural_plan(void)
+{
+    char *saved = tk_conn_opts.host, *host = saved ? strdup(saved) : NULL;
+    if (host) {
+        size_t n = strlen(host);
+        if (n > 6 && strcmp(host + n - 6, ":11333") == 0)
+            memcpy(host + n - 6, ":11334", 6);
+        tk_conn_opts.host = host;
+    }
+    char *why = NULL;
+    size_t wl = 0;
+    FILE *ms = open_memstream(&why, &wl);
+    tk_err_capture(ms);
+    int code = 0;
+    rk_client *c = tk_client(RK_CONTROLLER_PORT, &code);
+    tk_err_capture(NULL);
+    if (ms)
+        fclose(ms);
+    tk_conn_opts.host = saved;
+    free(host);
+    rk_request req = {.path = "/plugins/neural/config", .headers = &st.base};
+    rk_response resp = {0};
+    rk_error e;
+    rk_error_clear(&e);
+    int learn_message = 0;
+    if (c && rk_client_request(c, &req, &resp, &e) == 0) {
+        json_t *j = json_loadb((const char *)resp.body, resp.body_len, 0, NULL);
+        json_t *rules = json_object_get(json_object_get(j, "data"), "rules");
+        const char *name = rk_headers_get(&st.base, "Rule");
+        json_t *rq = json_object_get(json_object_get(rules, name ? name : "default"), "requires_scan");
+        learn_message = json_is_object(rules) && rq && !json_is_true(rq);
+        json_decref(j);
+    } else if (st.fmt != TK_OUT_JSON && st.fmt != TK_OUT_COMPACT) {
+        size_t n = why ? strlen(why) : 0;
+        while (n && why[n - 1] == '\n')
+            why[--n] = 0;
+        fprintf(stderr, "Note: could not fetch neural config (%s); using scan-based learning\n",
+                c ? e.msg : why && *why ? why : "no controller");
+    }
+    rk_response_clear(&resp);
+    free(why);
+    if (!learn_message) {
+        rk_client_free(c);
+        c = NULL;
+    }
+    return c;
 }
 
 /* --tests: comma-separated symbol names, as spamc -y. */
@@ -464,6 +543,8 @@ static int next_cb(void *ud, rk_request *req, void **token)
         char *lf = tk_transport_opts.local_file ? tk_local_file(j->in.label, j->in.len) : NULL;
         rk_scan_request(req, &j->headers, &st.base, j->in.label, lf, j->in.data, j->in.len);
         free(lf);
+        if (st.learn_message)
+            req->path = "/plugins/neural/learn_message";
         *token = j;
         return 1;
     }
@@ -523,7 +604,8 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     FILE *f = open_memstream(&buf, &len);
     rk_error e;
     rk_result r;
-    int ok = rk_scan_result(resp, err, st.fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &e) == 0;
+    int ok = rk_scan_result(resp, err, st.fmt != TK_OUT_TEXT || neural_class ? RK_RESULT_TREE : 0, &r,
+                            &e) == 0;
     if (ok) {
         st.n_ok++;
         int spam = rk_action_is_spam(r.action) == 1;
@@ -727,8 +809,18 @@ int main(int argc, const char **argv)
         if (ms)
             fclose(ms);
         code = 0;
-    } else if (!(client = tk_client(RK_DEFAULT_PORT, &code))) {
-        goto out;
+    } else {
+        /* neural_learn may need a second client, to the controller */
+        tk_password_keep = neural_class != NULL;
+        rk_client *ctl = neural_class ? neural_plan() : NULL;
+        tk_password_keep = 0;
+        if (ctl) {
+            st.learn_message = 1;
+            client = ctl;
+            tk_password_wipe();
+        } else if (!(client = tk_client(RK_DEFAULT_PORT, &code))) {
+            goto out;
+        }
     }
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
