@@ -323,6 +323,8 @@ const char *tk_settings_error(void)
     return conf_state < 0 ? conf_err.msg : NULL;
 }
 
+int tk_password_keep;
+
 rk_client *tk_client(int default_port, int *code)
 {
     rk_error err;
@@ -371,7 +373,8 @@ rk_client *tk_client(int default_port, int *code)
         return NULL;
     }
     rk_client *c = rk_client_new(&cfg, &err);
-    tk_password_wipe(); /* the client keeps its own copy */
+    if (!tk_password_keep)
+        tk_password_wipe(); /* the client keeps its own copy */
     if (!c) {
         tk_err("%s", err.msg);
         *code = tk_exit_for(&err);

@@ -93,8 +93,11 @@ void tk_password_hide(int argc, char **argv);
 const char *tk_password(int needed, int *failed, int *code);
 void tk_password_wipe(void);
 /* Build the client from tk_conn_opts (password as tk_password()).
- * Prints the error and returns NULL with *code set on failure. */
+ * Prints the error and returns NULL with *code set on failure. The password
+ * is wiped once the client has its copy, unless tk_password_keep is set (a
+ * program that builds two clients): then the caller calls tk_password_wipe(). */
 rk_client *tk_client(int default_port, int *code);
+extern int tk_password_keep;
 
 /*
  * Progress line on stderr for bulk work: "\r" + the line ("done/total

@@ -36,6 +36,8 @@ static struct poptOption fuzzy_table[] = {
     {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},
     {"files-from", 0, POPT_ARG_STRING, &o.files_from, 0, "Read input paths from FILE (- = stdin)",
      "FILE"},
+    {"files-list", 0, POPT_ARG_STRING, &o.files_from, 0, "Same as --files-from (rspamc 4.1's name)",
+     "FILE"},
     {"exclude", 0, POPT_ARG_ARGV, &o.exclude, 0,
      "Skip directory entries matching GLOB (repeatable)", "GLOB"},
     {"json", 'j', POPT_ARG_NONE, &o.json, 0, "JSON output, one value per input", NULL},

@@ -7,7 +7,9 @@
 #include "lda.h"
 #include "transport_opts.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,8 +24,9 @@ static struct {
     int verbose, json, compact, headers, raw, ucl, max_requests, ext_urls;
     int mime, empty, compressed, profile, skip_images, skip_attachments;
     int weight, flag, commands, unordered, check, tests, summary, version, progress, no_progress;
-    int maildir_folders;
-    char *key, *exec, *sort;
+    int maildir_folders, human, protocol_v3, msgpack;
+    char *key, *exec, *sort, *output_body;
+    char **metadata_headers;
     char *dictionary, *classifier, *fuzzy_symbol;
     char *queue_id, *log_tag, *settings, *settings_id, *files_from;
     char **exclude;
@@ -59,6 +62,17 @@ static struct poptOption scan_table[] = {
     {"settings", 0, POPT_ARG_STRING, &o.settings, 0, "Inline settings as JSON (Settings header)", "JSON"},
     {"settings-id", 0, POPT_ARG_STRING, &o.settings_id, 0, "Settings profile id (Settings-Id header)", "ID"},
     {"files-from", 0, POPT_ARG_STRING, &o.files_from, 0, "Read input paths from FILE (- = stdin)", "FILE"},
+    {"files-list", 0, POPT_ARG_STRING, &o.files_from, 0, "Same as --files-from (rspamc 4.1's name)",
+     "FILE"},
+    {"human", 'R', POPT_ARG_NONE, &o.human, 0, "Human-readable report, as rspamc 4.1 -R", NULL},
+    {"output-body", 0, POPT_ARG_STRING, &o.output_body, 0,
+     "Save a message rewritten by the server to FILE instead of printing it", "FILE"},
+    {"protocol-v3", 0, POPT_ARG_NONE, &o.protocol_v3, 0, "rspamc 4.1's /checkv3: not supported yet",
+     NULL},
+    {"msgpack", 0, POPT_ARG_NONE, &o.msgpack, 0, "rspamc 4.1's msgpack replies: not supported yet",
+     NULL},
+    {"metadata-header", 0, POPT_ARG_ARGV, &o.metadata_headers, 0,
+     "rspamc 4.1's /checkv3 metadata: not supported yet", "K=V"},
     {"unordered", 0, POPT_ARG_NONE, &o.unordered, 0, "Print results as they complete", NULL},
     {"check", 0, POPT_ARG_NONE, &o.check, 0, "Print score/threshold only; exit 1 if spam", NULL},
     {"tests", 'y', POPT_ARG_NONE, &o.tests, 0, "Print symbol names only, comma-separated", NULL},
@@ -72,6 +86,9 @@ static struct poptOption scan_table[] = {
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_conn_table, 0, "Connection options:", NULL},
     {NULL, 0, POPT_ARG_INCLUDE_TABLE, tk_transport_table, 0, "Transport options:", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
+
+/* neural_learn:CLASS, rspamc 4.1's word: a scan with ANN-Train: CLASS */
+static char *neural_class;
 
 /* ------------------------------------------------------------ state */
 
@@ -91,6 +108,7 @@ static struct {
     tk_progress prog;
     int cleared; /* the progress line was erased for an error line */
     const char *single;  /* --check: the one input given, whose line has no label */
+    int learn_message;   /* neural_learn through the controller */
     /* summary */
     struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
     size_t n_actions;
@@ -244,6 +262,211 @@ static void render_text(FILE *f, const rk_result *r)
     }
 }
 
+/* rspamc 4.1's wrapping for -R: at most `max` bytes on the first line and
+ * max - indent on the next ones (indented), broken after a separator when a
+ * word would be cut; the blanks at a break are dropped. */
+static void print_wrapped(FILE *f, const char *line, size_t max, size_t indent)
+{
+    static const char blank[] = " \f\n\r\t\v";
+    static const char starts[] = " \f\n\r\t\v?,;<({[~!#$%^&*+:=/\\|";
+    static const char ends[] = " \f\n\r\t\v?,;]})>~!#$%^&*+:_=/\\|";
+    size_t n = strlen(line), pos = 0;
+    while (pos < n) {
+        size_t len = pos ? max - indent : max;
+        if (len > n - pos)
+            len = n - pos;
+        if (pos + len < n && !strchr(starts, line[pos + len]))
+            for (size_t k = len; k-- > 0;)
+                if (strchr(ends, line[pos + k])) {
+                    len = k + 1;
+                    break;
+                }
+        if (indent && pos)
+            fprintf(f, "%*s", (int)indent, "");
+        fwrite(line + pos, 1, len, f);
+        fputc('\n', f);
+        pos += len;
+        while (pos < n && strchr(blank, line[pos]))
+            pos++;
+    }
+}
+
+/* rspamc's number for an action (Rspamd's enum: reject 0 ... no action 5), or -1 */
+static int action_number(const char *a)
+{
+    static const char *const names[] = {"reject", "soft reject", "rewrite subject", "add header",
+                                        "greylist", "no action"};
+    for (int i = 0; i < 6; i++) {
+        char alt[32];
+        snprintf(alt, sizeof alt, "%s", names[i]);
+        for (char *p = alt; *p; p++)
+            if (*p == ' ')
+                *p = '_';
+        if (strcasecmp(a, names[i]) == 0 || strcasecmp(a, alt) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static double threshold(const rk_result *r, const char *name, double dflt)
+{
+    json_t *v = r->thresholds ? json_object_get(r->thresholds, name) : NULL;
+    return json_is_number(v) ? json_number_value(v) : dflt;
+}
+
+/* Print a list of URLs or emails as -R does, unless it is empty. */
+static void human_list(FILE *f, const char *what, const json_t *v)
+{
+    char *s = v ? rk_emit(v, o.ext_urls ? RK_EMIT_JSON : RK_EMIT_COMPACT, NULL) : NULL;
+    if (s && strcmp(s, "[]") != 0) {
+        char *line = NULL;
+        if (asprintf(&line, "%s found: %s", what, s) >= 0) {
+            print_wrapped(f, line, 78, 4);
+            free(line);
+        }
+    }
+    free(s);
+}
+
+/* -R: rspamc 4.1's human-readable report (SpamAssassin-like). */
+static void render_human(FILE *f, const rk_result *r)
+{
+    double score = r->has_score ? r->score : 0;
+    double grey = threshold(r, "greylist", 0), add = threshold(r, "add header", 0);
+    double req = threshold(r, "reject", r->has_required ? r->required_score : 0);
+    const char *b = tk_bold(), *e = tk_reset();
+    fprintf(f, "%s%.2f%s/%s%.2f%s/%s%.2f%s/%s%.2f%s", b, score, e, b, grey, e, b, add, e, b, req, e);
+    int spam = 0;
+    if (r->action) {
+        int n = action_number(r->action), canon;
+        const char *c = action_color(r->action, &canon);
+        fprintf(f, ",action=%d:%s%s%s", n < 0 ? 5 : n, n < 0 ? "" : c,
+                n >= 0 && canon == 1 ? "reject" : n >= 0 && canon == 2 ? "no action" : r->action,
+                n < 0 ? "" : tk_reset());
+        spam = n >= 0 && n < 4;
+    }
+    fprintf(f, ",spam=%d,skipped=%d\n", spam, r->is_skipped ? 1 : 0);
+    fprintf(f, "Content analysis details:   (%s%.2f%s points, %s%.2f%s required)\n\n", b, score, e, b,
+            add, e);
+    fputs(" pts rule name              description\n"
+          "---- ---------------------- --------------------------------------------------\n",
+          f);
+    const rk_symbol **syms = malloc((r->n_symbols + 1) * sizeof *syms);
+    for (size_t i = 0; syms && i < r->n_symbols; i++)
+        syms[i] = &r->symbols[i];
+    if (syms && sort_by.key != 2)
+        qsort(syms, r->n_symbols, sizeof *syms, cmp_sym);
+    for (size_t i = 0; syms && i < r->n_symbols; i++) {
+        const rk_symbol *s = syms[i];
+        char *line = NULL;
+        size_t len = 0;
+        FILE *l = open_memstream(&line, &len);
+        if (!l)
+            break;
+        fprintf(l, "%4.1f %-22s %s", s->has_score ? s->score : 0.0, s->name,
+                s->description ? s->description : "");
+        if (s->has_options) {
+            fputs(s->description ? " [" : "[", l);
+            for (size_t k = 0; k < s->n_options; k++)
+                fprintf(l, "%s%s", k ? "," : "", s->options[k]);
+            fputc(']', l);
+        }
+        fclose(l);
+        print_wrapped(f, line, 78, 28);
+        free(line);
+    }
+    free(syms);
+    fputc('\n', f);
+    human_list(f, "Domains", r->urls);
+    human_list(f, "Emails", r->emails);
+    if (r->error)
+        fprintf(f, "Scan error: %s\n", r->error);
+}
+
+/* neural_learn's report, as rspamc 4.1 prints it: for a scan reply (the
+ * training went with the scan), or for the controller's learn_message reply. */
+static void render_neural(FILE *f, const rk_result *r)
+{
+    const json_t *j = r->json;
+    if (json_object_get(j, "default") || json_object_get(j, "action")) {
+        fputs("success = true;\nmethod = \"scan\";\n", f);
+    } else {
+        json_t *ok = json_object_get(j, "success");
+        /* UCL's boolean of a value: true, a non-zero number, "true"/"yes"/"on" */
+        int yes = json_is_true(ok) || (json_is_number(ok) && json_number_value(ok) != 0) ||
+                  (json_is_string(ok) && (strcasecmp(json_string_value(ok), "true") == 0 ||
+                                          strcasecmp(json_string_value(ok), "yes") == 0 ||
+                                          strcasecmp(json_string_value(ok), "on") == 0));
+        fprintf(f, "success = %s;\n", yes ? "true" : "false");
+    }
+    json_t *v = json_object_get(j, "filename");
+    if (json_is_string(v))
+        fprintf(f, "filename = \"%s\";\n", json_string_value(v));
+    v = json_object_get(j, "scan_time");
+    if (json_is_number(v) && json_number_value(v) >= 0)
+        fprintf(f, "scan_time = %.6f;\n", json_number_value(v));
+    fprintf(f, "class = \"%s\";\n", neural_class);
+    v = json_object_get(j, "stored");
+    if (json_is_number(v))
+        fprintf(f, "stored = %ju bytes;\n", (uintmax_t)json_number_value(v));
+    v = json_object_get(j, "key");
+    if (json_is_string(v))
+        fprintf(f, "key = \"%s\";\n", json_string_value(v));
+}
+
+/* neural_learn: as rspamc 4.1, first ask the controller for the neural rules
+ * (GET /plugins/neural/config at the -h address, whose port 11333 becomes
+ * 11334; 11334 without one). When the rule (the Rule header, else "default")
+ * needs no scan, the messages go to the controller's
+ * /plugins/neural/learn_message: that client is returned. NULL: scan. */
+static rk_client *neural_plan(void)
+{
+    char *saved = tk_conn_opts.host, *host = saved ? strdup(saved) : NULL;
+    if (host) {
+        size_t n = strlen(host);
+        if (n > 6 && strcmp(host + n - 6, ":11333") == 0)
+            memcpy(host + n - 6, ":11334", 6);
+        tk_conn_opts.host = host;
+    }
+    char *why = NULL;
+    size_t wl = 0;
+    FILE *ms = open_memstream(&why, &wl);
+    tk_err_capture(ms);
+    int code = 0;
+    rk_client *c = tk_client(RK_CONTROLLER_PORT, &code);
+    tk_err_capture(NULL);
+    if (ms)
+        fclose(ms);
+    tk_conn_opts.host = saved;
+    free(host);
+    rk_request req = {.path = "/plugins/neural/config", .headers = &st.base};
+    rk_response resp = {0};
+    rk_error e;
+    rk_error_clear(&e);
+    int learn_message = 0;
+    if (c && rk_client_request(c, &req, &resp, &e) == 0) {
+        json_t *j = json_loadb((const char *)resp.body, resp.body_len, 0, NULL);
+        json_t *rules = json_object_get(json_object_get(j, "data"), "rules");
+        const char *name = rk_headers_get(&st.base, "Rule");
+        json_t *rq = json_object_get(json_object_get(rules, name ? name : "default"), "requires_scan");
+        learn_message = json_is_object(rules) && rq && !json_is_true(rq);
+        json_decref(j);
+    } else if (st.fmt != TK_OUT_JSON && st.fmt != TK_OUT_COMPACT) {
+        size_t n = why ? strlen(why) : 0;
+        while (n && why[n - 1] == '\n')
+            why[--n] = 0;
+        fprintf(stderr, "Note: could not fetch neural config (%s); using scan-based learning\n",
+                c ? e.msg : why && *why ? why : "no controller");
+    }
+    rk_response_clear(&resp);
+    free(why);
+    if (!learn_message) {
+        rk_client_free(c);
+        c = NULL;
+    }
+    return c;
+}
+
 /* --tests: comma-separated symbol names, as spamc -y. */
 static void render_tests(FILE *f, const rk_result *r)
 {
@@ -320,6 +543,8 @@ static int next_cb(void *ud, rk_request *req, void **token)
         char *lf = tk_transport_opts.local_file ? tk_local_file(j->in.label, j->in.len) : NULL;
         rk_scan_request(req, &j->headers, &st.base, j->in.label, lf, j->in.data, j->in.len);
         free(lf);
+        if (st.learn_message)
+            req->path = "/plugins/neural/learn_message";
         *token = j;
         return 1;
     }
@@ -355,6 +580,20 @@ static void summary_add(const rk_result *r)
     st.hist[b]++;
 }
 
+/* --output-body: the rewritten message goes to the file (each rewritten
+ * message replaces the last, as with rspamc) and the report says so. */
+static void save_body(FILE *f, const rk_result *r)
+{
+    FILE *out = fopen(o.output_body, "wb");
+    int ok = out && fwrite(r->rewritten, 1, r->rewritten_len, out) == r->rewritten_len;
+    if (out && fclose(out) != 0)
+        ok = 0;
+    if (ok)
+        fprintf(f, "\nNew body saved to: %s\n", o.output_body);
+    else
+        tk_err("cannot write %s: %s", o.output_body, strerror(errno));
+}
+
 static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err)
 {
     (void)ud;
@@ -365,7 +604,8 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     FILE *f = open_memstream(&buf, &len);
     rk_error e;
     rk_result r;
-    int ok = rk_scan_result(resp, err, st.fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &r, &e) == 0;
+    int ok = rk_scan_result(resp, err, st.fmt != TK_OUT_TEXT || neural_class ? RK_RESULT_TREE : 0, &r,
+                            &e) == 0;
     if (ok) {
         st.n_ok++;
         int spam = rk_action_is_spam(r.action) == 1;
@@ -379,14 +619,17 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
         } else if (o.tests) {
             render_tests(f, &r);
         } else {
-            tk_heading(f, st.fmt, "file", j->in.label, resp->elapsed);
+            if (!o.human || st.fmt != TK_OUT_TEXT)
+                tk_heading(f, st.fmt, "file", j->in.label, resp->elapsed);
             if (o.headers)
                 tk_print_headers(f, resp);
             if (st.fmt == TK_OUT_TEXT)
-                render_text(f, &r);
+                (neural_class ? render_neural : o.human ? render_human : render_text)(f, &r);
             else
                 tk_dump_reply(f, r.json, st.fmt, j->in.label, resp->elapsed);
-            if (r.rewritten) {
+            if (r.rewritten && o.output_body)
+                save_body(f, &r);
+            else if (r.rewritten) {
                 fputs("\nNew body:\n", f);
                 fwrite(r.rewritten, 1, r.rewritten_len, f);
                 fputc('\n', f);
@@ -484,6 +727,12 @@ int main(int argc, const char **argv)
         if (cmd && !(cmd->flags & TK_CMD_RSPAMC))
             cmd = NULL; /* another program's own word: here, a file name */
         if (cmd && strcmp(cmd->tool, "scan") == 0) {
+            if (strncasecmp(rest[0], "neural_learn:", 13) == 0) {
+                /* rspamc lowercases the class with the word */
+                neural_class = strdup(rest[0] + 13);
+                for (char *p = neural_class; p && *p; p++)
+                    *p = (char)tolower((unsigned char)*p);
+            }
             rest++;
             n_rest--;
         } else if (cmd) {
@@ -494,7 +743,16 @@ int main(int argc, const char **argv)
         }
     }
     int code = 0;
-    if (parse_sort(o.sort)) {
+    const char *v3 = o.protocol_v3 ? "--protocol-v3" : o.msgpack ? "--msgpack"
+                     : o.metadata_headers ? "--metadata-header" : NULL;
+    if (v3) {
+        tk_err("%s is not supported yet (rspamc 4.1's /checkv3 protocol, Rspamd 4.0 and later); "
+               "rspamkit-scan speaks /checkv2", v3);
+        code = TK_EX_USAGE;
+    } else if (neural_class && !*neural_class) {
+        tk_err("neural_learn: needs a class (neural_learn:CLASS)");
+        code = TK_EX_USAGE;
+    } else if (parse_sort(o.sort)) {
         tk_err("invalid --sort value '%s' (name, score, weight, frequency, hits, time[:asc])", o.sort);
         code = TK_EX_USAGE;
     } else if (o.max_requests < 1) {
@@ -530,7 +788,8 @@ int main(int argc, const char **argv)
     tk_msg_fill(&mo);
     rk_error err;
     rk_error_clear(&err);
-    if (rk_msg_opts_headers(&mo, &st.base, &err)) {
+    if (rk_msg_opts_headers(&mo, &st.base, &err) ||
+        (neural_class && rk_headers_add(&st.base, "ANN-Train", neural_class))) {
         tk_err("%s", err.msg);
         code = tk_exit_for(&err);
         goto out;
@@ -550,8 +809,18 @@ int main(int argc, const char **argv)
         if (ms)
             fclose(ms);
         code = 0;
-    } else if (!(client = tk_client(RK_DEFAULT_PORT, &code))) {
-        goto out;
+    } else {
+        /* neural_learn may need a second client, to the controller */
+        tk_password_keep = neural_class != NULL;
+        rk_client *ctl = neural_class ? neural_plan() : NULL;
+        tk_password_keep = 0;
+        if (ctl) {
+            st.learn_message = 1;
+            client = ctl;
+            tk_password_wipe();
+        } else if (!(client = tk_client(RK_DEFAULT_PORT, &code))) {
+            goto out;
+        }
     }
     tk_walk_opts wo = {
         .args = (char **)rest, .n_args = n_rest, .files_from = o.files_from,
@@ -606,6 +875,7 @@ out:
         free(st.actions[i].name);
     free(st.actions);
     rk_headers_clear(&st.base);
+    free(neural_class);
     poptFreeContext(pc);
     return code;
 }

@@ -5,6 +5,7 @@ complete -c rspamkit-learn -l class -x -d 'Learn the messages as class NAME (Rsp
 complete -c rspamkit-learn -s 'c' -l classifier -x -d 'Bayes classifier to train (Classifier header)'
 complete -c rspamkit-learn -s 'n' -l max-requests -x -d 'Requests in flight (default 8)'
 complete -c rspamkit-learn -l files-from -r -F -d 'Read input paths from FILE (- = stdin)'
+complete -c rspamkit-learn -l files-list -r -F -d 'Same as --files-from (rspamc 4.1\'s name)'
 complete -c rspamkit-learn -l exclude -x -d 'Skip directory entries matching GLOB (repeatable)'
 complete -c rspamkit-learn -s 'j' -l json -d 'JSON output, one value per input'
 complete -c rspamkit-learn -l compact -d 'Compact JSON output (rspamc words)'

@@ -11,12 +11,12 @@ function __rspamkit_complete
         set prog rspamkit-$tok[2]
         set -e tok[2]
     else
-        set -l valued --bind --cacert --class --classifier --connect --connect-timeout --dead-time --deliver --dictionary --exclude --exec --files-from --flag --from --fuzzy-symbol --header --header-style --helo --hostname --ip --key --log-tag --max-requests --max-size --password-file --queue-id --rcpt --retries --retry-delay --settings --settings-id --sort --timeout --user --user-agent --weight -D -F -S -U -b -c -d -e -f -h -i -n -r -t -u -w
+        set -l valued --bind --cacert --class --classifier --connect --connect-timeout --dead-time --deliver --dictionary --exclude --exec --files-from --files-list --flag --from --fuzzy-symbol --header --header-style --helo --hostname --ip --key --log-tag --max-requests --max-size --metadata-header --output-body --password-file --queue-id --rcpt --retries --retry-delay --settings --settings-id --sort --timeout --user --user-agent --weight -D -F -S -U -b -c -d -e -f -h -i -n -r -t -u -w
         set -l optional --password -P
         set -l skip 0
         for w in $tok[2..-1]
             # the value of an option; -P's only when it is not a command word
-            if test $skip = 1; or begin; test $skip = 2; and not contains -- $w symbols check report learn_spam learn_ham learn_class fuzzy_add fuzzy_del fuzzy_delhash stat stat_reset counters uptime add_symbol add_action; end
+            if test $skip = 1; or begin; test $skip = 2; and not contains -- $w symbols check report learn_spam learn_ham learn_class neural_learn fuzzy_add fuzzy_del fuzzy_delhash stat stat_reset counters uptime add_symbol add_action; end
                 set skip 0
                 continue
             end
@@ -34,6 +34,8 @@ function __rspamkit_complete
                 set prog rspamkit-learn
             case 'learn_class:*'
                 set prog rspamkit-learn
+            case 'neural_learn:*'
+                set prog rspamkit-scan
             case 'fuzzy_add'
                 set prog rspamkit-fuzzy
             case 'fuzzy_del'
@@ -65,7 +67,7 @@ function __rspamkit_complete
             set prog rspamkit-scan
             if test $first = 1; and not string match -q -- '-*' $cur
                 printf '%s	rspamc command
-' symbols check report learn_spam learn_ham learn_class: fuzzy_add fuzzy_del fuzzy_delhash stat stat_reset counters uptime add_symbol add_action
+' symbols check report learn_spam learn_ham learn_class: neural_learn: fuzzy_add fuzzy_del fuzzy_delhash stat stat_reset counters uptime add_symbol add_action
                 test (count $tok) = 1; and printf '%s	rspamkit program
 ' scan learn fuzzy ctl pw configdump
             end
