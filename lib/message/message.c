@@ -135,8 +135,10 @@ static int is_break(unsigned char c) { return c == '\n' || c == '\r'; }
  * the header block. */
 static int is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
 
-/* The start of the lines of only blanks that end just before `pos` and
- * follow a line break (the last one may lack its line ending), or pos. */
+/* The start of the lines of only blanks (or empty) that end just before
+ * `pos` and follow a line break (the last one may lack its line ending), or
+ * pos.  An empty line there is one Rspamd read past (CR-only line endings
+ * after folding blanks) and would not once fields follow it. */
 static size_t before_blank_lines(const unsigned char *p, size_t pos)
 {
     for (;;) {
@@ -145,10 +147,9 @@ static size_t before_blank_lines(const unsigned char *p, size_t pos)
             i--;
         if (i > 0 && p[i - 1] == '\r')
             i--;
-        size_t end = i;
         while (i > 0 && is_blank(p[i - 1]))
             i--;
-        if (i == end || i == 0 || !is_break(p[i - 1]))
+        if (i == pos || i == 0 || !is_break(p[i - 1]))
             return pos; /* the first line never follows a line break */
         pos = i;
     }

@@ -44,6 +44,7 @@ static void test_eoh(void)
     EOH("A: b\n\v", 5, "\n", 0, 0);
     EOH("  \r\r  \r", 3, "\r", 1, 0);         /* the first line follows no break */
     EOH("A: 1\r\r\n\r\nb", 5, "\r", 1, 0);     /* not between the CR and LF */
+    EOH("A: x\r   \r\r \r \r", 5, "\r", 1, 0); /* nor after an empty line Rspamd read past */
 }
 
 /* ------------------------------------------------------------- helpers */
