@@ -220,9 +220,9 @@ static field *parse_fields(const unsigned char *p, size_t end, unsigned char ter
     while (i < end) {
         const unsigned char *t = memchr(p + i, term, end - i);
         size_t le = t ? (size_t)(t - p) + 1 : end;
-        if (n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) {
-            /* continuation line; or a stray line break the field holds: one
-             * left first after a removal would make an empty line */
+        if (n && ascii_space(p[i])) {
+            /* continuation line, as Rspamd reads one (any blank, or a stray
+             * line break): left after a removal, it would end the block */
             f[n - 1].end = le;
         } else {
             if (n == cap) {

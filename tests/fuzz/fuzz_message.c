@@ -49,7 +49,7 @@ static fld *fields(const unsigned char *p, size_t n, unsigned char term, size_t 
     while (i < n) {
         const unsigned char *t = memchr(p + i, term, n - i);
         size_t le = t ? (size_t)(t - p) + 1 : n;
-        if (k && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) {
+        if (k && strchr(" \t\r\n\v\f", p[i]) && p[i]) {
             f[k - 1].len = le - (size_t)(f[k - 1].p - p);
         } else {
             size_t j = i;
