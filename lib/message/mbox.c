@@ -61,7 +61,14 @@ RK_API int rk_mbox_split(const unsigned char *d, size_t len, size_t **offs, size
     size_t *o = malloc(cap * sizeof *o), *l = malloc(cap * sizeof *l);
     if (!o || !l)
         goto nomem;
+    /* What comes before the first separator is dropped only when it is
+     * blank: else it is a message too (none is ever lost). */
     size_t start = next_sep(d, len, 0);
+    for (size_t i = 0; i < start; i++)
+        if (!strchr(" \t\r\n", d[i]) || !d[i]) {
+            start = 0;
+            break;
+        }
     while (start < len) {
         size_t next = next_sep(d, len, start + 1);
         size_t end = next;

@@ -129,6 +129,32 @@ static long long rspamd_eoh(const unsigned char *s, size_t len)
     return st == E_BREAK_LF ? (long long)c : -1;
 }
 
+static int is_break(unsigned char c) { return c == '\n' || c == '\r'; }
+
+/* Blanks in Rspamd's sense: a line of only these, after a line break, ends
+ * the header block. */
+static int is_blank(unsigned char c) { return c == ' ' || c == '\t' || c == '\v' || c == '\f'; }
+
+/* The start of the lines of only blanks (or empty) that end just before
+ * `pos` and follow a line break (the last one may lack its line ending), or
+ * pos.  An empty line there is one Rspamd read past (CR-only line endings
+ * after folding blanks) and would not once fields follow it. */
+static size_t before_blank_lines(const unsigned char *p, size_t pos)
+{
+    for (;;) {
+        size_t i = pos;
+        if (i > 0 && p[i - 1] == '\n')
+            i--;
+        if (i > 0 && p[i - 1] == '\r')
+            i--;
+        while (i > 0 && is_blank(p[i - 1]))
+            i--;
+        if (i == pos || i == 0 || !is_break(p[i - 1]))
+            return pos; /* the first line never follows a line break */
+        pos = i;
+    }
+}
+
 void rk_find_eoh(const unsigned char *p, size_t len, rk_eoh *out)
 {
     memset(out, 0, sizeof *out);
@@ -136,40 +162,41 @@ void rk_find_eoh(const unsigned char *p, size_t len, rk_eoh *out)
     if (len == 0)
         return;
     /* An empty line first: the header block is empty. */
-    if (p[0] == '\n' || p[0] == '\r') {
+    if (is_break(p[0])) {
         out->found = 1;
         out->eol = p[0] == '\n' ? "\n" : (len > 1 && p[1] == '\n') ? "\r\n" : "\r";
         return;
     }
     long long e = rspamd_eoh(p, len);
+    size_t pos = e >= 0 ? (size_t)e : len; /* headers only: add at the end */
     if (e >= 0) {
-        size_t pos = (size_t)e;
         /* Never insert in the middle of a line (a blank-only line). */
-        while (pos > 0 && p[pos - 1] != '\n' && p[pos - 1] != '\r')
+        while (pos > 0 && !is_break(p[pos - 1]))
             pos--;
-        out->pos = pos;
-        out->found = 1;
-        if (pos >= 1 && p[pos - 1] == '\n')
-            out->eol = pos >= 2 && p[pos - 2] == '\r' ? "\r\n" : "\n";
-        else if (pos >= 1 && p[pos - 1] == '\r')
-            out->eol = "\r";
-        else
-            out->eol = "\r\n";
-        return;
+        /* Nor between the CR and LF of "\r\r\n" (Rspamd ends the block at
+         * its LF): before the CR, the added fields end with the same "\r\r\n". */
+        if (pos > 0 && pos < len && p[pos - 1] == '\r' && p[pos] == '\n')
+            pos--;
     }
-    /* Headers only: add at the end, in the style of the last line break. */
-    out->pos = len;
-    for (size_t i = len; i > 0; i--) {
-        if (p[i - 1] == '\n') {
-            out->eol = i >= 2 && p[i - 2] == '\r' ? "\r\n" : "\n";
-            break;
-        }
-        if (p[i - 1] == '\r') {
-            out->eol = "\r";
-            break;
-        }
-    }
-    out->need_eol = p[len - 1] != '\n' && p[len - 1] != '\r';
+    /* Nor after lines of only blanks: before a field, such a line ends the
+     * header block for Rspamd, so the added fields would land in the body. */
+    pos = before_blank_lines(p, pos);
+    out->pos = pos;
+    out->found = e >= 0;
+    out->need_eol = pos > 0 && !is_break(p[pos - 1]);
+    /* The style of the last line break before pos, else of the first one. */
+    size_t k = pos;
+    while (k > 0 && !is_break(p[k - 1]))
+        k--;
+    if (k == 0)
+        while (k < len && !is_break(p[k]))
+            k++;
+    else
+        k--;
+    if (k < len && p[k] == '\n')
+        out->eol = k > 0 && p[k - 1] == '\r' ? "\r\n" : "\n";
+    else if (k < len)
+        out->eol = k + 1 < len && p[k + 1] == '\n' ? "\r\n" : "\r";
 }
 
 /* ========================================================== header fields */
@@ -193,8 +220,10 @@ static field *parse_fields(const unsigned char *p, size_t end, unsigned char ter
     while (i < end) {
         const unsigned char *t = memchr(p + i, term, end - i);
         size_t le = t ? (size_t)(t - p) + 1 : end;
-        if (n && (p[i] == ' ' || p[i] == '\t')) {
-            f[n - 1].end = le; /* continuation line */
+        if (n && ascii_space(p[i])) {
+            /* continuation line, as Rspamd reads one (any blank, or a stray
+             * line break): left after a removal, it would end the block */
+            f[n - 1].end = le;
         } else {
             if (n == cap) {
                 cap *= 2;
@@ -367,25 +396,27 @@ static void field_end(plan *p)
     puts_(p, &p->added, p->eoh.eol);
 }
 
-/* A value on one logical line: line breaks inside become the message's
- * line ending followed by a blank, so the value cannot start a new field. */
+/* A value on one logical line: a line break inside becomes the message's
+ * line ending followed by a blank, so the value cannot start a new field;
+ * lines of only blanks are dropped, as one would end the header block for
+ * Rspamd (and the value would continue in the body). */
 static void put_value(plan *p, rk_buf *b, const char *v)
 {
     const char *s = v;
-    while (*s) {
+    for (;;) {
         size_t n = strcspn(s, "\r\n");
         put(p, b, s, n);
         s += n;
-        if (!*s)
-            break;
-        if (*s == '\r' && s[1] == '\n')
-            s += 2;
-        else
-            s++;
-        if (!*s || strspn(s, "\r\n") == strlen(s))
-            break;
-        if (*s == '\r' || *s == '\n')
-            continue;
+        size_t w = 0;
+        while (is_break((unsigned char)*s)) {
+            s += strspn(s, "\r\n");
+            for (w = 0; is_blank((unsigned char)s[w]); w++)
+                ;
+            if (is_break((unsigned char)s[w]))
+                s += w;
+        }
+        if (!s[w])
+            return;
         puts_(p, b, p->eoh.eol);
         if (*s != ' ' && *s != '\t')
             put(p, b, "\t", 1);
@@ -774,7 +805,9 @@ RK_API int rk_message_rewrite_sized(const unsigned char *msg, size_t len, const 
         cur = p.f[i].end;
     }
     rc |= slice(out, p.msg + cur, p.eoh.pos - cur);
-    if (p.eoh.need_eol)
+    /* the last line lacks its line ending only if it is kept as it was
+     * (removed or replaced, what comes before it ends with one) */
+    if (p.eoh.need_eol && cur < p.eoh.pos)
         rc |= slice(out, p.eoh.eol, strlen(p.eoh.eol));
     rc |= slice(out, p.added.p, p.added.len);
     rc |= slice(out, p.msg + p.eoh.pos, p.len - p.eoh.pos);

@@ -402,8 +402,8 @@ static int strs_cb(reader *r, const char *key, void *ud)
         return -1;
     if (!v)
         return 0;
-    if (s->n + 1 >= s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 8;
+    if (s->n + 1 >= s->cap) { /* room for v and the NULL after it */
+        size_t cap = s->cap * 2 >= s->n + 2 ? s->cap * 2 : s->n + 8;
         const char **nv = realloc(s->v, cap * sizeof *nv);
         if (!nv)
             return nomem(r);

@@ -38,6 +38,13 @@ static void test_eoh(void)
     EOH("A: b\r\nC: d\n\nbody", 11, "\n", 1, 0);  /* mixed: the last line's ending */
     EOH("A: \0b\nC: d\n\nbo\0dy", 11, "\n", 1, 0);
     EOH("", 0, "\n", 0, 0);
+    /* found by tests/fuzz (message): never after lines of only blanks, as
+     * one would end the block before the added fields */
+    EOH("A: b\n\t\n\r\nbody", 5, "\n", 1, 0);
+    EOH("A: b\n\v", 5, "\n", 0, 0);
+    EOH("  \r\r  \r", 3, "\r", 1, 0);         /* the first line follows no break */
+    EOH("A: 1\r\r\n\r\nb", 5, "\r", 1, 0);     /* not between the CR and LF */
+    EOH("A: x\r   \r\r \r \r", 5, "\r", 1, 0); /* nor after an empty line Rspamd read past */
 }
 
 /* ------------------------------------------------------------- helpers */
@@ -324,6 +331,13 @@ static void test_rewrite(void)
           0, NO_RESULT,
           "From: a\r\nSubject: t\r\nX-Spam-Scanner: rspamkit T\r\nX-Spam-Scan-Time: 0.000\r\n"
           "X-Spam-Error: e\r\n");
+    /* found by tests/fuzz (message) */
+    CHECK("headers only, the last field removed: no empty line before the added ones",
+          "A: b\nX-Spam: yes", NULL, "e", RK_STYLE_RSPAMC, 0, NO_RESULT,
+          "A: b\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0.000\nX-Spam-Error: e\n");
+    CHECK("a value never folds into a line of only blanks", "A: b\n\nc", NULL, "x \n \t\n\fy\n ",
+          RK_STYLE_RSPAMC, 0, NO_RESULT,
+          "A: b\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0.000\nX-Spam-Error: x \n\t\fy\n\nc");
     CHECK("no blank line: the fields go at the end", "From: a\nTo: b\n", NULL, "e",
           RK_STYLE_RSPAMC, 0, NO_RESULT,
           "From: a\nTo: b\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0.000\nX-Spam-Error: e\n");
@@ -629,6 +643,21 @@ static void test_mbox(void)
     ok(rk_mbox_split((const unsigned char *)crlf, strlen(crlf), &offs, &lens, &n) == 0 && n == 2 &&
            lens[0] == strlen("From a 10:00:00\r\nS: 1\r\n\r\nb\r\n"),
        "CRLF mbox");
+    free(offs);
+    free(lens);
+    /* found by tests/fuzz (split): a first "From " line without a time was
+     * not a separator, and the message it started was dropped */
+    const char *pre = "From nobody\n\nbody0\n\nFrom c 11:00:00\n\nd\n";
+    ok(rk_mbox_is_multi((const unsigned char *)pre, strlen(pre)) &&
+           rk_mbox_split((const unsigned char *)pre, strlen(pre), &offs, &lens, &n) == 0 && n == 2 &&
+           offs[0] == 0 && lens[0] == strlen("From nobody\n\nbody0\n"),
+       "what precedes the first separator is a message too");
+    free(offs);
+    free(lens);
+    const char *blank = "\n\nFrom a 10:00:00\n\nb\n";
+    ok(rk_mbox_split((const unsigned char *)blank, strlen(blank), &offs, &lens, &n) == 0 && n == 1 &&
+           offs[0] == 2,
+       "blank lines before the first separator are dropped");
     free(offs);
     free(lens);
 }

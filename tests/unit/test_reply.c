@@ -466,6 +466,13 @@ static void test_result_strict(void)
     ok(r.is_skipped && json_is_array(r.urls) && json_is_object(r.profile) && !r.n_milter_add,
        "is_skipped, and the JSON sub-objects");
     rk_result_clear(&r);
+    /* found by tests/fuzz (message): a second dkim-signature key wrote past
+     * the list it added to */
+    static const char f3[] = "{\"dkim-signature\":\"a\",\"dkim-signature\":\"b\",\"dkim-signature\":[\"c\"]}";
+    ok(rk_result_parse((const unsigned char *)f3, strlen(f3), 0, 0, &r, &err) == 0 && r.n_dkim == 3 &&
+           strcmp(r.dkim[1], "b") == 0 && strcmp(r.dkim[2], "c") == 0 && !r.dkim[3],
+       "dkim-signature given three times: all kept");
+    rk_result_clear(&r);
     ok(rk_result_parse((const unsigned char *)f2, strlen(f2), 0, RK_RESULT_TREE, &r, &err) == 0 &&
            json_is_object(r.json) && json_object_size(r.json) == 7 &&
            r.urls == json_object_get(r.json, "urls"),
