@@ -191,6 +191,13 @@ typedef struct rk_response {
 
 RK_API void rk_response_clear(rk_response *r);
 
+/* The version of the Rspamd that sent `r`, read from its Server header
+ * ("rspamd/4.1.5"): major * 10000 + minor * 100 + patch (40105 here), or 0
+ * when the header is missing or names no version (a site can change it with
+ * Rspamd's http.server_hdr).  Where rspamc's behaviour changed between
+ * versions, the tools follow the server's version with it. */
+RK_API int rk_response_server_version(const rk_response *r);
+
 /* One synchronous request. On failure err says what and which host. Non-2xx
  * replies are failures (RK_ERR_HTTP / RK_ERR_AUTH) but `resp` is still
  * filled so the caller can show the body. */
@@ -454,7 +461,7 @@ RK_API int rk_keypair_generate(rk_keypair *kp, rk_error *err);
 typedef enum rk_ctl_op {
     RK_LEARN_SPAM,      /* /learnspam */
     RK_LEARN_HAM,       /* /learnham */
-    RK_LEARN_CLASS,     /* /learnclass with Class: NAME (Rspamd 4.0 and later) */
+    RK_LEARN_CLASS,     /* /learnclass with Class: NAME (Rspamd 3.13 and later) */
     RK_FUZZY_ADD,       /* /fuzzyadd (Flag or Symbol, Weight) */
     RK_FUZZY_DEL,       /* /fuzzydel */
     RK_FUZZY_DELHASH    /* /fuzzydelhash with one Hash header per hash, no body */
@@ -522,7 +529,7 @@ RK_API char *rk_ctl_doc_emit(const rk_ctl_doc *d, rk_emit_format fmt, const char
  *            content to generate fuzzy", or a success with no hashes.
  *   FAILED   no reply, 401/403, other 4xx/5xx, a reply that is not JSON;
  *            for RK_LEARN_CLASS, a 404 "Not found" says that the server has
- *            no /learnclass (before Rspamd 4.0).
+ *            no /learnclass (before Rspamd 3.13).
  */
 typedef enum rk_ctl_outcome {
     RK_CTL_DONE = 0,

@@ -96,7 +96,23 @@ $d
     diff "$T/ours" <(printf '%s\n' "$expected")
 }
 
+@test "counters: the \"avg (stddev)\" row of rspamc 4.x for a 4.x server, from its Server header" {
+    avg='|      |                                       |         | avg (stddev)  |         |'
+    for server in rspamd/4.1.5:1 rspamd/4.0.0:1 rspamd/3.12.1:0 rspamd/3.4:0 other/5.0:0 rspamd/:0; do
+        FAKE_SERVER_HEADER=${server%:*} fake "$F5"
+        run rspamkit-ctl -h "$FAKE" counters
+        [ "$status" -eq 0 ]
+        [ "$(grep -cxF -- "$avg" <<<"$output")" -eq "${server##*:}" ] || { echo "$server"; false; }
+        # the row comes right before the hits/min one
+        [ "${server##*:}" = 0 ] || [ "${lines[5]}" = "$avg" ]
+        grep -q '| *hits/min *|' <<<"$output"
+        stop_fake
+    done
+}
+
 @test "fixtures: every format and --sort equal rspamc's" {
+    # the fake server names the private server's version: rspamkit follows it
+    export FAKE_SERVER_HEADER=rspamd/$(server_version)
     fake "$F5"
     for args in "" "--sort weight" "--sort hits:asc" "--sort frequency" "--sort time" "--sort name:asc" \
         -j --compact --ucl; do

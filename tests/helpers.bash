@@ -62,3 +62,5 @@ readable_copy() {
 ref() { rspamc -t 10 -h "$NORMAL" -j "${@:3}" "$2" | jq -r "$1"; }
 # The server's version as the same version's rspamc reads it ("3.4", "3.12.1", ...).
 server_version() { rspamc -t 10 -h "$CONTROLLER" -P "$RK_PASSWORD" -j uptime | jq -r .version; }
+# server_at_least V: the server's version is V or later (versions compared as numbers).
+server_at_least() { [ "$(printf '%s\n' "$1" "$(server_version)" | sort -V | head -n 1)" = "$1" ]; }

@@ -114,7 +114,7 @@ teardown() {
     start_proxy P pass "$RK_HOST" "$RK_NORMAL_PORT"
     run rspamkit-scan -h "127.0.0.1:$P" -z -j "$M/spam.eml"
     [ "$status" -eq 0 ]
-    [ "$(jq -r .action <<<"$output")" = "add header" ]
+    [ "$(jq -r .action <<<"$output")" = "$(ref .action "$M/spam.eml")" ]
     req="$BATS_TEST_TMPDIR/P.port.req.1"
     grep -qa $'^Compression: zstd\r$' "$req"
     ! grep -qaF "$(grep -m1 '^Subject:' "$M/spam.eml")" "$req"
@@ -348,7 +348,7 @@ teardown() {
     start_proxy P pass "$RK_HOST" "$RK_NORMAL_PORT"
     run rspamkit-scan -h "127.0.0.1:$P" --local-file -j "$d/spam.eml"
     [ "$status" -eq 0 ]
-    [ "$(jq -r .action <<<"$output")" = "add header" ]
+    [ "$(jq -r .action <<<"$output")" = "$(ref .action "$M/spam.eml")" ]
     [ "$(requests_of P)" -eq 2 ]
     grep -qa "^File: " "$BATS_TEST_TMPDIR/P.port.req.1"
     head -1 "$BATS_TEST_TMPDIR/P.port.resp.1" | grep -q '^HTTP/1.1 5'

@@ -14,7 +14,7 @@ const tk_command tk_commands[] = {
     {"learn_spam", "[FILE|DIR...]", "learn", RSPAMC | KEEP, "learn messages as spam"},
     {"learn_ham", "[FILE|DIR...]", "learn", RSPAMC | KEEP, "learn messages as ham"},
     {"learn_class:", "NAME [FILE|DIR...]", "learn", RSPAMC | KEEP,
-     "learn messages as class NAME (Rspamd 4.0 and later)"},
+     "learn messages as class NAME (Rspamd 3.13 and later)"},
     {"neural_learn:", "CLASS [FILE|DIR...]", "scan", RSPAMC | KEEP,
      "train the neural networks with messages as CLASS (Rspamd 4.0 and later)"},
     {"fuzzy_add", "[FILE|DIR...]", "fuzzy", RSPAMC | KEEP, "add messages to fuzzy storage"},

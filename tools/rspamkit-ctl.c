@@ -232,7 +232,10 @@ static int cmp_rows(const void *pa, const void *pb)
     return r ? r : (a->idx < b->idx ? -1 : a->idx > b->idx);
 }
 
-static void render_counters(FILE *f, const rk_counter *v, size_t n)
+/* server: rk_response_server_version() of the reply; rspamc 4.0 and later
+ * print an "avg (stddev)" row under the heading (the server sends
+ * frequency_stddev from 4.0), so rspamkit does for a 4.x server. */
+static void render_counters(FILE *f, const rk_counter *v, size_t n, int server)
 {
     size_t w = 6;
     row *rows = calloc(n + 1, sizeof *rows);
@@ -261,13 +264,15 @@ static void render_counters(FILE *f, const rk_counter *v, size_t n)
     centred(f, "Hits", 7);
     fputs(" |\n", f);
     fprintf(f, " %s%s%s \n", b, dash, e);
-    fprintf(f, "| %-4s | %-*s | ", "", (int)w, "");
-    centred(f, "", 7);
-    fputs(" | ", f);
-    centred(f, "hits/min", 13);
-    fputs(" | ", f);
-    centred(f, "", 7);
-    fputs(" |\n", f);
+    for (int second = server >= 40000 ? 0 : 1; second < 2; second++) {
+        fprintf(f, "| %-4s | %-*s | ", "", (int)w, "");
+        centred(f, "", 7);
+        fputs(" | ", f);
+        centred(f, second ? "hits/min" : "avg (stddev)", 13);
+        fputs(" | ", f);
+        centred(f, "", 7);
+        fputs(" |\n", f);
+    }
     for (size_t i = 0; i < n; i++) {
         const rk_counter *c = rows[i].v;
         fprintf(f, " %s \n", dash);
@@ -322,7 +327,7 @@ static int parse_number(const char *s, double *out)
 }
 
 /* The reply in text: rspamc's rendering of it. 0, or an exit code. */
-static int render_text(FILE *f, enum cmd cmd, const rk_ctl_doc *d)
+static int render_text(FILE *f, enum cmd cmd, const rk_ctl_doc *d, int server)
 {
     rk_error err;
     rk_error_clear(&err);
@@ -340,7 +345,7 @@ static int render_text(FILE *f, enum cmd cmd, const rk_ctl_doc *d)
         rk_counter *v = NULL;
         size_t n = 0;
         if (!(rc = rk_ctl_counters(d, &v, &n, &err)))
-            render_counters(f, v, n);
+            render_counters(f, v, n, server);
         free(v);
         break;
     }
@@ -410,7 +415,7 @@ static int run(rk_client *c, enum cmd cmd, const char **args)
         const char *what = cmd == C_ADD_SYMBOL ? "Symbol" : "Action";
         const char *unit = cmd == C_ADD_SYMBOL ? "weight" : "score";
         if (cmd != C_ADD_SYMBOL && cmd != C_ADD_ACTION)
-            code = render_text(f, cmd, reply);
+            code = render_text(f, cmd, reply, rk_response_server_version(&resp));
         else if (chg.unchanged)
             fprintf(f, "%s %s: %s already %.2f, nothing changed\n", what, chg.name, unit, value);
         else

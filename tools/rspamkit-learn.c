@@ -26,7 +26,7 @@ static struct poptOption learn_table[] = {
     {"spam", 0, POPT_ARG_NONE, &o.spam, 0, "Learn the messages as spam (rspamc learn_spam)", NULL},
     {"ham", 0, POPT_ARG_NONE, &o.ham, 0, "Learn the messages as ham (rspamc learn_ham)", NULL},
     {"class", 0, POPT_ARG_STRING, &o.cls, 0,
-     "Learn the messages as class NAME (Rspamd 4.0 and later)", "NAME"},
+     "Learn the messages as class NAME (Rspamd 3.13 and later)", "NAME"},
     {"classifier", 'c', POPT_ARG_STRING, &o.classifier, 0,
      "Bayes classifier to train (Classifier header)", "NAME"},
     {"max-requests", 'n', POPT_ARG_INT, &o.max_requests, 0, "Requests in flight (default 8)", "N"},

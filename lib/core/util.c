@@ -156,6 +156,27 @@ RK_API void rk_headers_clear(rk_headers *h)
     h->n = h->cap = 0;
 }
 
+RK_API int rk_response_server_version(const rk_response *r)
+{
+    const char *v = rk_headers_get(&r->headers, "Server");
+    int part[3] = {0, 0, 0}, n = 0;
+    if (!v || strncasecmp(v, "rspamd/", 7) != 0)
+        return 0;
+    v += 7;
+    while (n < 3 && *v >= '0' && *v <= '9') {
+        int x = 0;
+        while (*v >= '0' && *v <= '9' && x < 100)
+            x = x * 10 + (*v++ - '0');
+        if (x >= 100)
+            return 0;
+        part[n++] = x;
+        if (*v != '.')
+            break;
+        v++;
+    }
+    return n ? part[0] * 10000 + part[1] * 100 + part[2] : 0;
+}
+
 RK_API void rk_response_clear(rk_response *r)
 {
     free(r->reason);

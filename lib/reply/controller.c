@@ -346,7 +346,7 @@ RK_API rk_ctl_outcome rk_ctl_classify(rk_ctl_op op, const rk_response *resp,
     if (out->outcome == RK_CTL_FAILED && op == RK_LEARN_CLASS && resp->status == 404 &&
         resp->reason && strcasecmp(resp->reason, "Not found") == 0)
         snprintf(out->why.msg, sizeof out->why.msg,
-                 "the server has no /learnclass (Rspamd before 4.0): use --spam or --ham, "
+                 "the server has no /learnclass (Rspamd before 3.13): use --spam or --ham, "
                  "and -c for another classifier");
     out->why.http_status = resp->status;
     if (!json_is_object(body)) {
