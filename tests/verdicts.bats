@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # Same verdicts as rspamc on an Rspamd with greylisting on (issue 12, item 2).
 # Rspamd's greylist, ratelimit, reputation and neural modules leave a request
 # alone when its User-Agent is "rspamc" or it carries a Password
