@@ -167,20 +167,42 @@ all_formats() {
     grep -q 'i = "defined";' "$T/b.out"
 }
 
-@test "Jinja: {= env.X =} is expanded, {% %} is refused with a clear error, -T skips templates" {
+@test "Jinja: names, Lua expressions, filters, if/elseif/else, for, set, raw, whitespace control like rspamadm" {
     need_rspamadm
     RSPAMD_FOO=bar same "$FIX/lex/jinja.conf"
     printf 'a = "{= env.FOO =}";\n' >"$T/t.conf"
     RSPAMD_FOO=bar run rspamkit-configdump -c "$T/t.conf"
     [ "$output" = 'a = "bar";' ]
-    printf 'a = 1;\n{%% if env.x %%}b = 2;{%% endif %%}\n' >"$T/s.conf"
+    # every branch: FOO equal to bar, set to something else, unset (an error
+    # then, as "nil|upper" is in Rspamd: both fail)
+    local foo
+    for foo in bar other; do
+        RSPAMD_FOO=$foo same "$FIX/jinja/stmts.conf" || return 1
+        RSPAMD_FOO=$foo same "$FIX/jinja/stmts.conf" -j || return 1
+    done
+    grep -q '"cond": "foo is set"' "$T/b.out"
+    both "$FIX/jinja/stmts.conf"
+    [ "$ra" -eq 1 ] && [ "$rb" -eq 1 ]
+    grep -q "stmts.conf:6: Jinja error: input to filter \"upper\" was nil instead of a string" "$T/b.err"
+}
+
+@test "Jinja: what is not supported is refused with the file and line, -T skips templates" {
+    printf 'a = 1;\n{%% macro m() %%}x{%% endmacro %%}\n' >"$T/s.conf"
     run rspamkit-configdump -c "$T/s.conf"
     [ "$status" -eq 1 ]
-    [ "$output" = "rspamkit-configdump: failed to load config: ucl parser error: $T/s.conf:2: Jinja statements ({% ... %}) are not supported; run with -T to read the file without templates" ]
-    printf 'a = "{= env.version | upper =}";\n' >"$T/f.conf"
+    [ "$output" = "rspamkit-configdump: failed to load config: ucl parser error: $T/s.conf:2: Jinja statement {% macro %} is not supported; run with -T to read the file without templates" ]
+    printf 'a = "{= env.version | replace("a", "b") =}";\n' >"$T/f.conf"
     run rspamkit-configdump -c "$T/f.conf"
     [ "$status" -eq 1 ]
-    [[ $output == *"unsupported Jinja expression '{= env.version | upper =}'"* ]]
+    [[ $output == *"f.conf:1: Jinja: filter \"replace\" is not supported" ]]
+    printf 'a = "{= tostring(1) =}";\n' >"$T/c.conf"
+    run rspamkit-configdump -c "$T/c.conf"
+    [ "$status" -eq 1 ]
+    [[ $output == *"c.conf:1: Jinja: function calls are not supported" ]]
+    printf 'a = 1;\n{%% if x %%}\n' >"$T/e.conf"
+    run rspamkit-configdump -c "$T/e.conf"
+    [ "$status" -eq 1 ]
+    [[ $output == *'e.conf:2: additional tag or "{% endif %}" expected' ]]
     printf 'a = "{= x =}";\n' >"$T/l.conf"
     run rspamkit-configdump -T -c "$T/l.conf"
     [ "$output" = 'a = "{= x =}";' ]

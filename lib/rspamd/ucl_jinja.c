@@ -190,6 +190,13 @@ static int str_num(jv v, double *out)
         return 0;
     memcpy(buf, v.s, v.len);
     buf[v.len] = 0;
+    const char *d0 = buf;
+    while (lua_space((unsigned char)*d0))
+        d0++;
+    if (*d0 == '-' || *d0 == '+')
+        d0++;
+    if (!isdigit((unsigned char)*d0) && *d0 != '.') /* no "inf" or "nan" in Lua */
+        return 0;
     char *e;
     errno = 0;
     double d = strtod(buf, &e);
@@ -745,8 +752,9 @@ static jv map_chars(jctx *c, jv s, int (*f)(int), int first_only)
     return vstr(p, s.len);
 }
 
-/* FILTERS: default(value, default, false_defaults), upper, lower,
- * capitalize, trim, length (count), string, join(sep), first, last. */
+/* FILTERS (those of every lupa Rspamd ships): default(value, default,
+ * false_defaults), upper, lower, capitalize, int, float, abs, length,
+ * string, join(sep), first, last. */
 static jv apply_filter(jctx *c, const char *name, size_t nlen, jv v, const jv *a, size_t na)
 {
 #define IS(s) (nlen == sizeof(s) - 1 && memcmp(name, s, nlen) == 0)
@@ -762,16 +770,19 @@ static jv apply_filter(jctx *c, const char *name, size_t nlen, jv v, const jv *a
         return map_chars(c, need_string(c, v, "lower"), tolower, 0);
     if (IS("capitalize"))
         return map_chars(c, need_string(c, v, "capitalize"), toupper, 1);
-    if (IS("trim")) {
-        v = need_string(c, v, "trim");
-        size_t b = 0, e = v.len;
-        while (b < e && lua_space((unsigned char)v.s[b]))
-            b++;
-        while (e > b && lua_space((unsigned char)v.s[e - 1]))
-            e--;
-        return vstr(v.s + b, e - b);
+    if (IS("int") || IS("float") || IS("abs")) {
+        double d = 0;
+        if (v.t == V_NIL || (v.t == V_BOOL && !v.b))
+            jfail(c, "Jinja error: input to filter \"%.*s\" was nil instead of a number", (int)nlen, name);
+        if (v.t == V_NUM)
+            d = v.n;
+        else if (v.t == V_STR && !str_num(v, &d))
+            d = 0;
+        else if (v.t != V_STR && IS("abs"))
+            jfail(c, "Jinja error: bad argument to filter \"abs\" (number expected, got %s)", type_name(v));
+        return vnum(IS("int") ? floor(d) : IS("abs") ? fabs(d) : d);
     }
-    if (IS("length") || IS("count")) {
+    if (IS("length")) {
         if (v.t != V_STR && v.t != V_TAB)
             jfail(c, "Jinja error: input to filter \"length\" was %s instead of a string or table",
                   type_name(v));
@@ -780,6 +791,8 @@ static jv apply_filter(jctx *c, const char *name, size_t nlen, jv v, const jv *a
     if (IS("string"))
         return to_string(c, v);
     if (IS("first") || IS("last")) {
+        if (v.t == V_STR)
+            return vnil(); /* t[1] of a string */
         if (v.t != V_TAB)
             jfail(c, "Jinja error: input to filter \"%.*s\" was %s instead of a table", (int)nlen, name,
                   type_name(v));
@@ -795,7 +808,7 @@ static jv apply_filter(jctx *c, const char *name, size_t nlen, jv v, const jv *a
         for (size_t i = 0; i < v.tab->narr; i++) {
             if (i)
                 r = concat(c, r, sep);
-            r = concat(c, r, v.tab->arr[i]);
+            r = concat(c, r, to_string(c, v.tab->arr[i]));
         }
         return r;
     }

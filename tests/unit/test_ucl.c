@@ -215,7 +215,8 @@ static void test_jinja(void)
     ok(rk_ucl_jinja(&e.env, "f", (const unsigned char *)in, strlen(in), &out, &outlen, msg,
                     sizeof msg) == 0,
        "statements: %s", msg);
-    is_str((char *)out, "y[11][2x]", "if, whitespace control, for with loop.index");
+    /* lupa puts the strip of "{%- else" in the else branch: "y " keeps its space */
+    is_str((char *)out, "y [11][2x]", "if, whitespace control, for with loop.index");
     free(out);
     in = "a\n{% macro m() %}{% endmacro %}";
     ok(rk_ucl_jinja(&e.env, "f", (const unsigned char *)in, strlen(in), &out, &outlen, msg,
