@@ -307,6 +307,7 @@ typedef struct lexer {
     scope *sc;
     const unsigned char *p, *end;
     int skip; /* parse without evaluating: the side "and"/"or" do not need */
+    int depth; /* nesting, bounded (Lua's own limit is 200 C levels) */
 } lexer;
 
 static void skip_ws(lexer *x)
@@ -635,6 +636,8 @@ static jv unary(lexer *x)
 
 static jv expr(lexer *x, int limit)
 {
+    if (++x->depth > 200)
+        syntax(x, "chunk has too many syntax levels");
     jv l = unary(x);
     for (;;) {
         static const struct {
@@ -648,8 +651,10 @@ static jv expr(lexer *x, int limit)
         for (i = 0; i < sizeof ops / sizeof *ops; i++)
             if (ops[i].word ? at_word(x, ops[i].op) : at_op(x, ops[i].op))
                 break;
-        if (i == sizeof ops / sizeof *ops || ops[i].left <= limit)
+        if (i == sizeof ops / sizeof *ops || ops[i].left <= limit) {
+            x->depth--;
             return l;
+        }
         x->p += strlen(ops[i].op);
         const char *op = ops[i].op;
         if (strcmp(op, "or") == 0 || strcmp(op, "and") == 0) {
@@ -700,7 +705,7 @@ static jv expr(lexer *x, int limit)
 static size_t eval_list(jctx *c, scope *sc, const unsigned char *b, const unsigned char *e, jv *out,
                         size_t max)
 {
-    lexer x = {c, sc, b, e, 0};
+    lexer x = {c, sc, b, e, 0, 0};
     size_t n = 0;
     skip_ws(&x);
     while (x.p < x.end) {
@@ -721,7 +726,7 @@ static size_t eval_list(jctx *c, scope *sc, const unsigned char *b, const unsign
 static jv eval_lua(jctx *c, scope *sc, const unsigned char *b, const unsigned char *e)
 {
     jv v;
-    lexer x = {c, sc, b, e, 0};
+    lexer x = {c, sc, b, e, 0, 0};
     skip_ws(&x);
     if (x.p == x.end)
         syntax(&x, "unexpected symbol");
@@ -894,6 +899,7 @@ struct node {
 typedef struct parser {
     jctx *c;
     const unsigned char *p, *end;
+    int depth; /* nested if/for blocks, bounded */
 } parser;
 
 static void add_node(jctx *c, nlist *l, node *n)
@@ -1116,6 +1122,8 @@ static void parse_for(parser *ps, nlist *l)
 static void parse_body(parser *ps, nlist *l)
 {
     jctx *c = ps->c;
+    if (++ps->depth > 200)
+        jfail(c, "Jinja: blocks nested too deeply");
     while (ps->p < ps->end) {
         if (!entity_start(ps->p, ps->end)) {
             const unsigned char *b = ps->p;
@@ -1171,7 +1179,7 @@ static void parse_body(parser *ps, nlist *l)
             simple_tag(ps, l, l, "endraw");
         } else if (tag_is(ps, "else") || tag_is(ps, "elseif") || tag_is(ps, "endif") ||
                    tag_is(ps, "endfor")) {
-            return; /* the caller's, or an error there */
+            break; /* the caller's, or an error there */
         } else {
             static const char *const known[] = {"block", "extends", "macro", "call",
                                                 "filter", "include", "import", "do"};
@@ -1183,6 +1191,7 @@ static void parse_body(parser *ps, nlist *l)
             jfail(c, "Jinja: unknown or unexpected tag");
         }
     }
+    ps->depth--;
 }
 
 /* ------------------------------------------------------------ evaluation */
@@ -1283,7 +1292,6 @@ static void evaluate(jctx *c, scope *sc, const nlist *l, out *o)
         const node *n = l->v[i];
         c->pos = n->at;
         size_t before = o->b.len;
-        int chunk = 1;
         switch (n->t) {
         case N_TEXT:
             put(c, o, (const char *)n->b, (size_t)(n->e - n->b));
@@ -1310,8 +1318,6 @@ static void evaluate(jctx *c, scope *sc, const nlist *l, out *o)
                 evaluate(c, sc, body, &it);
                 o->last = before;
                 append_block(c, o, &it.b);
-            } else {
-                chunk = 0;
             }
             break;
         }
@@ -1333,20 +1339,17 @@ static void evaluate(jctx *c, scope *sc, const nlist *l, out *o)
                 q++;
             jv v = eval(c, sc, q, n->e);
             scope_set(c, sc, (const char *)n->b, (size_t)(p - n->b), v);
-            chunk = 0;
             break;
         }
         case N_LSTRIP:
             if (o->last != SIZE_MAX)
                 while (o->b.len > o->last && lua_space((unsigned char)o->b.p[o->b.len - 1]))
                     o->b.len--;
-            chunk = 0;
             break;
         case N_RSTRIP:
             rstrip = 1;
             continue;
         }
-        (void)chunk;
         if (rstrip) {
             /* lupa strips the leading space of its last chunk */
             if (o->last != SIZE_MAX) {
@@ -1405,7 +1408,7 @@ int rk_ucl_jinja(const rk_ucl_env *env, const char *file, const unsigned char *i
     scope top = {0};
     int rc = -1;
     if (setjmp(c.fail) == 0) {
-        parser ps = {&c, text, text + tlen};
+        parser ps = {&c, text, text + tlen, 0};
         nlist l = {0};
         parse_body(&ps, &l);
         if (ps.p < ps.end) { /* an else/endif/endfor without its block */
