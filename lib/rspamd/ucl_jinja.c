@@ -1084,12 +1084,10 @@ static void parse_for(parser *ps, nlist *l)
     const unsigned char *p = b;
     while (p < e && (ident_char(*p) || *p == ',' || lua_space(*p)))
         p++;
-    const unsigned char *in = NULL;
+    const unsigned char *in = NULL; /* the greedy pattern takes the last " in " */
     for (const unsigned char *q = b; q + 3 < e && q <= p; q++)
-        if (lua_space(q[0]) && q[1] == 'i' && q[2] == 'n' && lua_space(q[3])) {
+        if (lua_space(q[0]) && q[1] == 'i' && q[2] == 'n' && lua_space(q[3]))
             in = q;
-            break;
-        }
     ps->c->pos = b;
     if (!in)
         jfail(ps->c, "Jinja error: invalid for expression");
