@@ -13,7 +13,7 @@ enum { EX_LOAD = 1 }; /* the configuration cannot be read: rspamadm's status */
 
 static struct {
     int json, compact, skip_template, modules, groups, details, raw, version, comments;
-    char *config;
+    char *config, *rspamd_version;
     const char **vars;
     size_t n_vars;
 } opt;
@@ -112,6 +112,8 @@ int main(int argc, char **argv)
         {"compact", 'C', POPT_ARG_NONE, &opt.compact, 0, "Compact JSON output", NULL},
         {"var", 0, POPT_ARG_STRING, NULL, 'v',
          "Set a UCL variable, e.g. CONFDIR=/srv/rspamd (repeatable)", "NAME=VALUE"},
+        {"rspamd-version", 0, POPT_ARG_STRING, &opt.rspamd_version, 0,
+         "Read the files as this Rspamd version does (default " RK_RSPAMD_VERSION ")", "VERSION"},
         {"skip-template", 'T', POPT_ARG_NONE, &opt.skip_template, 0,
          "Do not run the Jinja stage over the files", NULL},
         {"show-comments", 's', POPT_ARG_NONE, &opt.comments, 0,
@@ -162,6 +164,7 @@ int main(int argc, char **argv)
     }
 
     rk_rspamd_opts ro = {.config = opt.config,
+                         .version = opt.rspamd_version,
                          .vars = opt.vars,
                          .n_vars = opt.n_vars,
                          .skip_template = opt.skip_template,

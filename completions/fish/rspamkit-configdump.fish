@@ -4,6 +4,7 @@ complete -c rspamkit-configdump -s 'c' -l config -r -F -d 'Configuration file (d
 complete -c rspamkit-configdump -s 'j' -l json -d 'Pretty JSON output (wins over -C)'
 complete -c rspamkit-configdump -s 'C' -l compact -d 'Compact JSON output'
 complete -c rspamkit-configdump -l var -x -a 'CONFDIR= LOCAL_CONFDIR= RUNDIR= DBDIR= LOGDIR= PLUGINSDIR= SHAREDIR= RULESDIR= WWWDIR= PREFIX= HOSTNAME=' -d 'Set a UCL variable, e.g. CONFDIR=/srv/rspamd (repeatable)'
+complete -c rspamkit-configdump -l rspamd-version -x -d 'Read the files as this Rspamd version does (default 3.4)'
 complete -c rspamkit-configdump -s 'T' -l skip-template -d 'Do not run the Jinja stage over the files'
 complete -c rspamkit-configdump -s 's' -l show-comments -d 'Show the comments of the files (UCL output only)'
 complete -c rspamkit-configdump -s 'm' -l modules-state -d 'Show the state of modules worked out from the files'

@@ -13,6 +13,7 @@
  */
 typedef struct rk_rspamd_opts {
     const char *config;        /* NULL: $CONFDIR/rspamd.conf */
+    const char *version;       /* Rspamd version to behave as; NULL: 3.4 */
     const char *const *vars;   /* "NAME=VALUE" (--var) */
     size_t n_vars;
     int skip_template;         /* -T: no Jinja stage */

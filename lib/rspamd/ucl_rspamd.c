@@ -83,12 +83,52 @@ static int split_vars(rk_rs_env *e, const char *const *vars, size_t n, rk_ucl_kv
     return 0;
 }
 
-int rk_rs_env_init(rk_rs_env *e, unsigned flags, const char *const *vars, size_t n_vars,
-                   rk_error *err)
+int rk_rs_version_parse(const char *version, unsigned *major, unsigned *minor)
+{
+    const char *p = version ? version : RK_RSPAMD_VERSION;
+    char *e;
+    if (!(*p >= '0' && *p <= '9'))
+        return -1;
+    unsigned long ma = strtoul(p, &e, 10);
+    if (*e != '.' || !(e[1] >= '0' && e[1] <= '9'))
+        return -1;
+    unsigned long mi = strtoul(e + 1, &e, 10);
+    if (*e == '.' && e[1] >= '0' && e[1] <= '9')
+        strtoul(e + 1, &e, 10);
+    if (*e || ma > 99 || mi > 99)
+        return -1;
+    *major = (unsigned)ma;
+    *minor = (unsigned)mi;
+    return 0;
+}
+
+int rk_rs_env_init(rk_rs_env *e, unsigned flags, const char *version, const char *const *vars,
+                   size_t n_vars, rk_error *err)
 {
     rk_ucl_kv *user = NULL;
     size_t nuser = 0;
+    unsigned major, minor;
     memset(e, 0, sizeof *e);
+    if (rk_rs_version_parse(version, &major, &minor))
+        return rk_fail(err, RK_ERR_USAGE, "invalid Rspamd version '%s': expected MAJOR.MINOR[.PATCH]",
+                       version);
+    if (!version)
+        version = RK_RSPAMD_VERSION;
+    /* RSPAMD_VERSION_NUM: 0x<major>0<minor>0000000000 read as hex, printed by
+     * Lua as a number ("%.14g") */
+    char buf[40], hex[40];
+    const char *smajor, *sminor, *snum;
+    snprintf(buf, sizeof buf, "%u", major);
+    smajor = keep(e, strdup(buf));
+    snprintf(buf, sizeof buf, "%u", minor);
+    sminor = keep(e, strdup(buf));
+    snprintf(hex, sizeof hex, "%u0%u0000000000", major, minor);
+    snprintf(buf, sizeof buf, "%.14g", (double)strtoull(hex, NULL, 16));
+    snum = keep(e, strdup(buf));
+    if (!smajor || !sminor || !snum) {
+        rk_fail(err, RK_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if (split_vars(e, vars, n_vars, &user, &nuser, err))
         goto fail;
 
@@ -101,14 +141,14 @@ int rk_rs_env_init(rk_rs_env *e, unsigned flags, const char *const *vars, size_t
     }
 
     if (flags & RK_UCL_RSPAMD_VARS) {
-        static const char *const defaults[][2] = {
+        const char *const defaults[][2] = {
             {"CONFDIR", RS_CONFDIR},       {"LOCAL_CONFDIR", RS_CONFDIR},
             {"RUNDIR", RS_RUNDIR},         {"DBDIR", RS_DBDIR},
             {"LOGDIR", RS_LOGDIR},         {"PLUGINSDIR", RS_PLUGINSDIR},
             {"SHAREDIR", RS_SHAREDIR},     {"RULESDIR", RS_RULESDIR},
             {"WWWDIR", RS_WWWDIR},         {"PREFIX", RS_PREFIX},
-            {"VERSION", RK_RSPAMD_VERSION}, {"VERSION_MAJOR", "3"},
-            {"VERSION_MINOR", "4"},        {"BRANCH_VERSION", "3"},
+            {"VERSION", version},          {"VERSION_MAJOR", smajor},
+            {"VERSION_MINOR", sminor},     {"BRANCH_VERSION", smajor},
         };
         for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
             if (add_kv(&e->vars, &e->n_vars, defaults[i][0], defaults[i][1]))
@@ -126,9 +166,9 @@ int rk_rs_env_init(rk_rs_env *e, unsigned flags, const char *const *vars, size_t
         for (size_t i = 0; i < nuser; i++)
             if (add_kv(&e->tpl_env, &e->n_tpl_env, user[i].name, user[i].value))
                 goto oom;
-        static const char *const fixed[][2] = {
-            {"version", RK_RSPAMD_VERSION}, {"ver_major", "3"}, {"ver_minor", "4"},
-            {"ver_id", "release"},          {"ver_num", "8.4882297664307e+14"},
+        const char *const fixed[][2] = {
+            {"version", version}, {"ver_major", smajor}, {"ver_minor", sminor},
+            {"ver_id", "release"}, {"ver_num", snum},
         };
         if (add_kv(&e->tpl_env, &e->n_tpl_env, "hostname", hostname))
             goto oom;
@@ -205,7 +245,7 @@ int rk_ucl_parse_buffer(const void *data, size_t len, const char *name,
                                const rk_ucl_parse_opts *opts, rk_ucl **out, rk_error *err)
 {
     rk_rs_env e;
-    if (rk_rs_env_init(&e, opts ? opts->flags : 0, opts ? opts->vars : NULL,
+    if (rk_rs_env_init(&e, opts ? opts->flags : 0, NULL, opts ? opts->vars : NULL,
                        opts ? opts->n_vars : 0, err))
         return -1;
     e.env.keep_comments = opts && (opts->flags & RK_UCL_KEEP_COMMENTS);
@@ -238,9 +278,11 @@ int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *er
     rk_error perr;
     *out = NULL;
 
+    unsigned major, minor;
     if (rk_rs_env_init(&e, RK_UCL_RSPAMD_VARS | (opts->skip_template ? 0 : RK_UCL_TEMPLATES),
-                       opts->vars, opts->n_vars, err))
+                       opts->version, opts->vars, opts->n_vars, err))
         return -1;
+    rk_rs_version_parse(opts->version, &major, &minor);
     e.env.rspamd_macros = 1;
     e.env.keep_comments = opts->keep_comments;
     if (!path) {
@@ -269,7 +311,9 @@ int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *er
         *out = NULL;
         return rk_fail(err, RK_ERR_INPUT, "rcl parse error: top configuration must be an object");
     }
-    if (!opts->no_transform && rk_rs_transform(*out, err)) {
+    /* Rspamd 3.10 rewrote the transform to edit the tree in place */
+    int inplace = major > 3 || (major == 3 && minor >= 10);
+    if (!opts->no_transform && rk_rs_transform(*out, inplace, err)) {
         rk_ucl_free(*out);
         *out = NULL;
         return -1;

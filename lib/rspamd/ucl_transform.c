@@ -58,6 +58,7 @@ typedef struct lctx {
     size_t nmem, capmem;
     jmp_buf fail;     /* Lua error or out of memory */
     int oom;
+    int inplace;      /* Rspamd 3.10+ (lua_cfg_transform.lua rewritten) */
 } lctx;
 
 static void *lalloc(lctx *c, size_t size)
@@ -647,7 +648,7 @@ static void convert_metric(lctx *c, lv *cfg, lv *metric)
         kvlist g = metric_pairs(c, x);
         for (size_t i = 0; i < g.n; i++)
             group_transform(c, cfg, g.k[i], g.v[i]);
-    } else if (!truthy(lget(c, cfg, "group"))) {
+    } else if (!c->inplace && !truthy(lget(c, cfg, "group"))) {
         lv *groups = ltable(c, C_NONE);
         lset(c, groups, "ungrouped", new_group_table(c));
         lset(c, cfg, "group", groups);
@@ -922,9 +923,18 @@ static int run_transform(lctx *c, lv *cfg)
     int ret = 0;
     lv *x;
     if (truthy(x = lget(c, cfg, "metric"))) {
-        kvlist m = metric_pairs(c, x);
-        for (size_t i = 0; i < m.n; i++)
-            convert_metric(c, cfg, m.v[i]);
+        if (!c->inplace) {
+            kvlist m = metric_pairs(c, x);
+            for (size_t i = 0; i < m.n; i++)
+                convert_metric(c, cfg, m.v[i]);
+        } else if (truthy(lget(c, x, "actions")) || truthy(lget(c, x, "name"))) {
+            convert_metric(c, cfg, x); /* 3.10+: the name stays */
+        } else {
+            lpairs p = lpairs_of(c, x);
+            for (size_t i = 0; i < p.n; i++)
+                if (is_tab(p.v[i]))
+                    convert_metric(c, cfg, p.v[i]);
+        }
         ret = 1;
     }
     if (truthy(x = lget(c, cfg, "symbols"))) {
@@ -934,7 +944,7 @@ static int run_transform(lctx *c, lv *cfg)
     }
     if (!check_actions(c, cfg))
         ret = 0;
-    if (truthy(x = lget(c, cfg, "group"))) {
+    if (!c->inplace && truthy(x = lget(c, cfg, "group"))) {
         if (truthy(lgeti(c, x, 1))) {
             lset(c, cfg, "group", merge_groups(c, x));
             ret = 1;
@@ -958,7 +968,7 @@ static int run_transform(lctx *c, lv *cfg)
         }
     }
     dkim = lget(c, cfg, "dkim");
-    if (!truthy(lget(c, dkim, "sign_headers"))) {
+    if (!c->inplace && !truthy(lget(c, dkim, "sign_headers"))) {
         lv *sec = lget(c, cfg, "dkim_signing");
         if (truthy(sec) && truthy(lgeti(c, sec, 1)))
             sec = lgeti(c, sec, 1);
@@ -971,35 +981,128 @@ static int run_transform(lctx *c, lv *cfg)
         if (truthy(m) && (x = lget(c, m, "auth_only")) && x->t != L_NIL)
             lset(c, m, "sign_authenticated", x);
     }
-    if (truthy(dkim) && truthy(x = lget(c, dkim, "sign_headers")) && is_tab(x))
+    if (!c->inplace && truthy(dkim) && truthy(x = lget(c, dkim, "sign_headers")) && is_tab(x))
         lset(c, dkim, "sign_headers", concat(c, x));
 
     if (truthy(lget(c, cfg, "neural"))) {
-        if (!truthy(lget(c, cfg, "options")))
-            lset(c, cfg, "options", ltable(c, C_NONE));
-        if (!truthy(lget(c, lget(c, cfg, "options"), "check_all_filters")))
-            lset(c, lget(c, cfg, "options"), "check_all_filters", lbool(c, 1));
+        if (c->inplace) {
+            /* 3.10+ tests the UCL object: a check_all_filters = false is kept */
+            lv *o = lget(c, cfg, "options");
+            if (truthy(o) && !(x = lget(c, o, "check_all_filters")))
+                lset(c, o, "check_all_filters", lbool(c, 1));
+        } else {
+            if (!truthy(lget(c, cfg, "options")))
+                lset(c, cfg, "options", ltable(c, C_NONE));
+            if (!truthy(lget(c, lget(c, cfg, "options"), "check_all_filters")))
+                lset(c, lget(c, cfg, "options"), "check_all_filters", lbool(c, 1));
+        }
     }
-    ip_score(c, cfg);
+    if (!c->inplace)
+        ip_score(c, cfg);
+    /* converted sections become {} (3.4) or are removed (3.10+) */
     if (truthy(x = lget(c, cfg, "surbl"))) {
         ensure_rbls(c, cfg);
         section_convert(c, cfg, x, 0);
-        lset(c, cfg, "surbl", ltable(c, C_NONE));
+        lset(c, cfg, "surbl", c->inplace ? NULL : ltable(c, C_NONE));
     }
     if (truthy(x = lget(c, cfg, "emails"))) {
         ensure_rbls(c, cfg);
         section_convert(c, cfg, x, 1);
-        lset(c, cfg, "emails", ltable(c, C_NONE));
+        lset(c, cfg, "emails", c->inplace ? NULL : ltable(c, C_NONE));
     }
     return ret;
 }
 
-int rk_rs_transform(rk_ucl *top, rk_error *err)
+/* Deep equality of two Lua values (tables by content and class). */
+static int lv_equal(const lv *a, const lv *b)
+{
+    if (!a || a->t == L_NIL || !b || b->t == L_NIL)
+        return (!a || a->t == L_NIL) && (!b || b->t == L_NIL);
+    if (a->t != b->t)
+        return 0;
+    switch (a->t) {
+    case L_BOOL:
+        return a->b == b->b;
+    case L_NUM:
+        return a->n == b->n;
+    case L_STR:
+        return a->len == b->len && memcmp(a->s, b->s, a->len) == 0;
+    case L_TAB: {
+        if (a->cls != b->cls)
+            return 0;
+        size_t na = 0, nb = 0;
+        for (size_t i = 0; i < a->ne; i++) {
+            if (!a->e[i].v || a->e[i].v->t == L_NIL)
+                continue;
+            na++;
+            if (!lv_equal(a->e[i].v, raw_get(b, a->e[i].k)))
+                return 0;
+        }
+        for (size_t i = 0; i < b->ne; i++)
+            nb += b->e[i].v && b->e[i].v->t != L_NIL;
+        return na == nb;
+    }
+    default:
+        return 1;
+    }
+}
+
+/* 3.10+: the transform edits the tree itself. Each top-level section whose
+ * value it changed is rebuilt from Lua in place (a new one goes last, a
+ * removed one goes away); every other section keeps its parsed form. */
+static int apply_changes(lctx *c, rk_ucl *top, const lv *before, const lv *after, rk_error *err)
+{
+    import_ctx x = {c, 0};
+    lpairs p = lpairs_of(c, before);
+    for (size_t i = 0; i < p.n; i++) {
+        if (p.k[i].is_num || raw_get(after, p.k[i]))
+            continue;
+        rk_ucl *old = rk_ucl_find(top, p.k[i].s, p.k[i].len);
+        if (old) {
+            rk_ucl_obj_remove(top, old);
+            rk_ucl_free(old);
+        }
+    }
+    p = lpairs_of(c, after);
+    for (size_t i = 0; i < p.n; i++) {
+        if (p.k[i].is_num || lv_equal(raw_get(before, p.k[i]), p.v[i]))
+            continue;
+        rk_ucl *nv = import_elt(&x, p.v[i]);
+        if (x.oom || !nv || rk_ucl_replace_key(top, nv, p.k[i].s, p.k[i].len)) {
+            rk_ucl_free(nv);
+            return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+        }
+    }
+    return 0;
+}
+
+int rk_rs_transform(rk_ucl *top, int inplace, rk_error *err)
 {
     lctx c;
     memset(&c, 0, sizeof c);
+    c.inplace = inplace;
     if (top->type != RK_UCL_OBJECT)
         return 0;
+    if (inplace) {
+        lv *volatile before = NULL, *volatile cfg = NULL;
+        int rc = 0;
+        if (setjmp(c.fail) == 0) {
+            before = push(&c, top, 1);
+            cfg = push(&c, top, 1);
+            (void)run_transform(&c, cfg);
+        }
+        /* a Lua error stops the transform; what it changed so far stays */
+        if (c.oom || !cfg) {
+            lfree_all(&c);
+            return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+        }
+        if (setjmp(c.fail) == 0)
+            rc = apply_changes(&c, top, before, cfg, err);
+        else
+            rc = rk_fail(err, RK_ERR_NOMEM, "out of memory");
+        lfree_all(&c);
+        return rc;
+    }
     /* Cheap test first: without these the transform never returns true. */
     const rk_ucl *metric = rk_ucl_find(top, "metric", 6), *group = rk_ucl_find(top, "group", 5);
     if (!metric && !(group && (group->next || group->type == RK_UCL_ARRAY)))

@@ -259,14 +259,21 @@ typedef struct rk_rs_env {
     size_t nown;
 } rk_rs_env;
 
+/* An Rspamd version "X.Y" or "X.Y.Z" (NULL: RK_RSPAMD_VERSION); -1 when
+ * malformed. */
+int rk_rs_version_parse(const char *version, unsigned *major, unsigned *minor);
 /* Variables (RK_UCL_RSPAMD_VARS) and the template environment
- * (RK_UCL_TEMPLATES) for "NAME=VALUE" items. */
-int rk_rs_env_init(rk_rs_env *e, unsigned flags, const char *const *vars, size_t n_vars,
-                   rk_error *err);
+ * (RK_UCL_TEMPLATES) of Rspamd `version` (NULL: RK_RSPAMD_VERSION; a
+ * malformed one is RK_ERR_USAGE) for "NAME=VALUE" items. */
+int rk_rs_env_init(rk_rs_env *e, unsigned flags, const char *version, const char *const *vars,
+                   size_t n_vars, rk_error *err);
 void rk_rs_env_clear(rk_rs_env *e);
 /* Whole file into a malloc'd NUL-terminated buffer. */
 int rk_rs_read_file(const char *path, unsigned char **buf, size_t *len, rk_error *err);
-/* What Rspamd's Lua code does to the tree after parsing (ucl_transform.c). */
-int rk_rs_transform(rk_ucl *top, rk_error *err);
+/* What Rspamd's Lua code does to the tree after parsing (ucl_transform.c).
+ * inplace: Rspamd 3.10+ (the transform edits the tree, which keeps its
+ * form; only the sections it changed are rebuilt) instead of 3.4 (the
+ * whole tree is rebuilt from Lua when the transform returns true). */
+int rk_rs_transform(rk_ucl *top, int inplace, rk_error *err);
 
 #endif

@@ -35,7 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(local_s, sizeof local_s, "LOCAL_CONFDIR=%s", root);
     const char *vars[] = {confdir_s, local_s, "X=1"};
     rk_error err;
-    if (rk_rs_env_init(&env, RK_UCL_RSPAMD_VARS | RK_UCL_TEMPLATES, vars, 3, &err)) {
+    if (rk_rs_env_init(&env, RK_UCL_RSPAMD_VARS | RK_UCL_TEMPLATES, NULL, vars, 3, &err)) {
         fprintf(stderr, "fuzz_ucl: %s\n", err.msg);
         exit(2);
     }
@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (; o; o = rk_ucl_next(o))
             emit_all(o);
     }
-    if (rk_rs_transform(u, &err) == 0) {
+    if (rk_rs_transform(u, 0, &err) == 0) {
         emit_all(u);
         rk_ucl *g = rk_rspamd_groups(u), *s = rk_rspamd_symbols(u);
         if (g)
