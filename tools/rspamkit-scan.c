@@ -597,14 +597,14 @@ static void summary_add(const rk_result *r)
 
 /* --output-body: the rewritten message goes to the file (each rewritten
  * message replaces the last, as with rspamc) and the report says so. */
-static void save_body(FILE *f, const rk_result *r)
+static void save_body(FILE *f, const rk_result *r, int text)
 {
     FILE *out = fopen(o.output_body, "wb");
     int ok = out && fwrite(r->rewritten, 1, r->rewritten_len, out) == r->rewritten_len;
     if (out && fclose(out) != 0)
         ok = 0;
     if (ok)
-        fprintf(f, "\nNew body saved to: %s\n", o.output_body);
+        fprintf(f, text ? "\nNew body saved to: %s\n" : "New body saved to: %s\n\n", o.output_body);
     else
         tk_err("cannot write %s: %s", o.output_body, strerror(errno));
 }
@@ -643,12 +643,15 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
                 (neural_class ? render_neural : o.human ? render_human : render_text)(f, &r);
             else
                 tk_dump_reply(f, r.json, st.fmt, j->in.label, resp->elapsed);
+            /* rspamc writes -j, --compact and --ucl output without its final
+             * newline, then this, then the newline */
+            int text = st.fmt == TK_OUT_TEXT;
             if (r.rewritten && o.output_body)
-                save_body(f, &r);
+                save_body(f, &r, text);
             else if (r.rewritten) {
-                fputs("\nNew body:\n", f);
+                fputs(text ? "\nNew body:\n" : "New body:\n", f);
                 fwrite(r.rewritten, 1, r.rewritten_len, f);
-                fputc('\n', f);
+                fputs(text ? "\n" : "\n\n", f);
             }
             if (st.fmt == TK_OUT_TEXT)
                 fputc('\n', f);
