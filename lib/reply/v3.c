@@ -455,10 +455,13 @@ int rk_multipart_parse(const unsigned char *body, size_t len, const char *conten
         if (*n == RK_MAX_PARTS)
             return rk_fail(err, RK_ERR_PROTOCOL, "multipart reply with more than %d parts",
                            RK_MAX_PARTS);
-        /* the part ends before the next "\n--B" (its CRLF or LF excluded) */
+        /* the part ends before the next delimiter line, "\n--B" followed by
+         * "--" or the end of the line (its CRLF or LF excluded) */
         const unsigned char *q = start, *next = NULL;
         while ((q = memmem(q, (size_t)(end - q), delim, dl)) != NULL) {
-            if (q > start && q[-1] == '\n') {
+            const unsigned char *d2 = q + dl;
+            if (q > start && q[-1] == '\n' &&
+                ((end - d2 >= 2 && d2[0] == '-' && d2[1] == '-') || line_end(d2, end))) {
                 next = q;
                 break;
             }

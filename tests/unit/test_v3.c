@@ -227,7 +227,7 @@ static void test_reply(void)
     rk_result_clear(&res);
 
     /* with a rewritten message (LF line endings, unquoted boundary) */
-    const char *msg = "Subject: [SPAM] x\r\n\r\nnew\r\n--not-the-boundary\r\n";
+    const char *msg = "Subject: [SPAM] x\r\n\r\nnew\r\n--Bogus, not the boundary\r\n--B-\r\n";
     snprintf(buf, sizeof buf,
              "--B\nContent-Disposition: form-data; name=\"result\"\n\n%s\n"
              "--B\nContent-Disposition: form-data; name=\"body\"\n"
