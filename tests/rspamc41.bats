@@ -177,6 +177,9 @@ v3_messages() { cp "$SRC"/tests/server/msgs/*.eml "$M/"; }
         v3_compare strip_times -z --compact -i 192.0.2.1 -F alice@example.com -r bob@example.org \
             -r carol@example.org --helo mx.example.com --queue-id Q1 --log-tag t1 --pass-all "$f"
     done
+    # inside HTTPCrypt
+    v3_compare strip_times --key "$RK_PUBKEY" -j "$M/spam.eml"
+    v3_compare strip_times --key "$RK_PUBKEY" -z --msgpack -i 192.0.2.1 "$M/spam.eml"
 }
 
 @test "--msgpack, --metadata-header: rspamc 4.1's output (7 messages)" {
