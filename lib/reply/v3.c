@@ -12,7 +12,6 @@
 #include "transport/transport.h"
 #include "ucl/ucl.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -718,7 +717,7 @@ static int part_data(const rk_part *p, const char *what, rk_buf *own, const unsi
     *len = p->len;
     if (!p->encoding)
         return 0;
-    if (!is_type(p->encoding, p->encoding_len, "zstd") || p->encoding_len != 4)
+    if (p->encoding_len != 4 || strncasecmp(p->encoding, "zstd", 4) != 0)
         return rk_fail(err, RK_ERR_PROTOCOL, "the %s part has an unknown encoding '%.*s'", what,
                        (int)(p->encoding_len > 40 ? 40 : p->encoding_len), p->encoding);
     rk_error e;
