@@ -154,7 +154,8 @@ typedef struct rk_client_config {
     const char *password;     /* sent as Password: when non-NULL */
     /* transport (see the transport section at the end); zero = off */
     const char *pubkey;       /* HTTPCrypt: the server's public key (base32 or hex) */
-    int compress;             /* zstd request bodies (Compression: zstd) */
+    int compress;             /* zstd request bodies (Compression: zstd); not a multipart
+                                 one (rk_scan_request_v3: RK_V3_ZSTD) */
     const char *cacert;       /* https://: CA certificates file; NULL = system store */
     int insecure;             /* https://: do not verify the server certificate */
     int retries;              /* extra rounds over the server list when all failed */
@@ -812,6 +813,54 @@ RK_API int rk_scan_request(rk_request *req, rk_headers *h, const rk_headers *bas
                            const unsigned char *msg, size_t len);
 RK_API int rk_scan_result(const rk_response *resp, const rk_error *err, unsigned flags,
                           rk_result *out, rk_error *why);
+
+/*
+ * The same scan over /checkv3, rspamc 4.1's --protocol-v3 (Rspamd 4.0 and
+ * later).  rk_scan_request_v3() fills `req` for POST /checkv3 with a
+ * multipart/form-data body of two parts, as rspamc 4.1.5 builds it:
+ *
+ *  - "metadata", JSON (or msgpack with RK_V3_MSGPACK), made from the headers
+ *    of `base` (as for /checkv2, e.g. from rk_msg_opts_headers) in rspamc's
+ *    order: From -> from, every Rcpt -> rcpt [...], Ip -> ip, Helo, Hostname,
+ *    User, Deliver-To -> deliver_to, Queue-Id -> queue_id, Log-Tag ->
+ *    log_tag, Settings -> settings (read as UCL; a value that does not parse
+ *    stays an HTTP header), Settings-Id -> settings_id, Raw -> raw: true,
+ *    Flags and URL-Format: extended -> flags [...] (pass_all, ext_urls,
+ *    profile, then the others; body_block is left out: the reply carries a
+ *    rewritten message anyway), then "headers" from `meta` (n_meta items
+ *    "K=V" or "K:V", rspamc's --metadata-header: K alone has an empty value,
+ *    an empty K is skipped, a K given again becomes an array in JSON and
+ *    keeps its first value in msgpack, as with rspamc).  The other headers
+ *    of `base` (User-Agent, custom ones) go as HTTP headers, which Rspamd 4
+ *    still gives to its rules; Filename and File are not sent.  Empty
+ *    metadata goes as JSON even with RK_V3_MSGPACK: Rspamd 4.1.5 cannot
+ *    read an empty msgpack map.
+ *  - "message", the message (none when len is 0), zstd-compressed with
+ *    RK_V3_ZSTD (which also asks for a compressed reply: Accept-Encoding).
+ *
+ * The client sends a multipart request as it is (rk_client_config.compress
+ * does not apply to it).  *body gets the malloc'd request body that req
+ * points to: free it once the request is done.  `h` as for rk_scan_request.
+ * Fails for lack of memory, or without zstd support for RK_V3_ZSTD.
+ *
+ * The reply: rk_scan_result() reads it with RK_RESULT_V3 added to the
+ * flags: the multipart reply's "result" part (JSON, or msgpack when the
+ * metadata was), and its "body" part, the rewritten message, into
+ * out->rewritten (a copy that belongs to the result); parts may be zstd
+ * compressed.  A reply that has no boundary, is cut short, or has no
+ * "result" part is "bad reply from HOST: ..." (RK_ERR_PROTOCOL).  A server
+ * before Rspamd 4.0 (its Server header, or its "invalid command" status) is
+ * RK_ERR_UNSUPPORTED: "HOST has no /checkv3 (Rspamd X.Y; --protocol-v3
+ * needs Rspamd 4.0 or later)".  rk_scan_result() also reads a /checkv2
+ * reply in msgpack (Content-Type application/msgpack).
+ */
+#define RK_V3_MSGPACK 0x1u
+#define RK_V3_ZSTD 0x2u
+#define RK_RESULT_V3 0x2u
+RK_API int rk_scan_request_v3(rk_request *req, rk_headers *h, const rk_headers *base,
+                              const char *const *meta, size_t n_meta, unsigned flags,
+                              const unsigned char *msg, size_t len, unsigned char **body,
+                              rk_error *err);
 
 /* The server's milter block, typed: milter.add_headers entries (a string, a
  * {"value": ...} object, or an array of either; one entry per value) and

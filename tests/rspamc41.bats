@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # server-independent: runs against every tested Rspamd version (tests/run, RK_SERVER).
 # rspamc 4.1's command line (issue 13): --files-list, -R/--human, --output-body,
-# neural_learn:CLASS, and the /checkv3 options we refuse. Compared with the
+# neural_learn:CLASS, and /checkv3 (--protocol-v3, --msgpack, --metadata-header). Compared with the
 # server's own rspamc where it is 4.1 (RK_SERVER=4); checked by structure otherwise.
 
 load helpers
@@ -151,13 +151,214 @@ requests() {
     diff -u "$M/rspamc.req" "$M/rspamkit.req"
 }
 
-@test "--protocol-v3, --msgpack, --metadata-header: one line naming /checkv3 and Rspamd 4.0, exit 64" {
-    for opt in --protocol-v3 --msgpack "--metadata-header=K=V"; do
-        run rspamkit -h "$NORMAL" "$opt" "$M/ham.eml"
-        [ "$status" -eq 64 ]
-        [ "${#lines[@]}" -eq 1 ]
-        [[ ${lines[0]} == *"${opt%%=*} is not supported yet"*"/checkv3"*"Rspamd 4.0"* ]]
+# v3_compare FILTER ARG...: rspamc and rspamkit-scan, both with --protocol-v3 and
+# the same ARGs, print the same after FILTER (times removed).  A difference is
+# scanned again up to 5 times, the server's symbol order changing between scans.
+v3_compare() {
+    local filter=$1 try; shift
+    for try in 1 2 3 4 5; do
+        rspamc -h "$NORMAL" --protocol-v3 "$@" | eval "$filter" >"$M/rspamc.out"
+        rspamkit-scan -h "$NORMAL" --protocol-v3 "$@" | eval "$filter" >"$M/rspamkit.out"
+        cmp -s "$M/rspamc.out" "$M/rspamkit.out" && return 0
+        echo "# try $try: $* differs"
     done
+    diff -u "$M/rspamc.out" "$M/rspamkit.out"
+}
+
+# The messages of these tests: the examples and the server's probes.
+v3_messages() { cp "$SRC"/tests/server/msgs/*.eml "$M/"; }
+
+@test "--protocol-v3: rspamc 4.1's text and -j output (7 messages)" {
+    rspamc_has --protocol-v3
+    v3_messages
+    for f in "$M"/*.eml; do
+        v3_compare strip_times "$f"
+        v3_compare strip_times -j "$f"
+        v3_compare strip_times -z --compact -i 192.0.2.1 -F alice@example.com -r bob@example.org \
+            -r carol@example.org --helo mx.example.com --queue-id Q1 --log-tag t1 --pass-all "$f"
+    done
+    # inside HTTPCrypt
+    v3_compare strip_times --key "$RK_PUBKEY" -j "$M/spam.eml"
+    v3_compare strip_times --key "$RK_PUBKEY" -z --msgpack -i 192.0.2.1 "$M/spam.eml"
+}
+
+@test "--msgpack, --metadata-header: rspamc 4.1's output (7 messages)" {
+    rspamc_has --protocol-v3
+    v3_messages
+    for f in "$M"/*.eml; do
+        v3_compare strip_times --msgpack -i 192.0.2.1 "$f"
+        v3_compare strip_times --msgpack -j -F alice@example.com --extended-urls "$f"
+        v3_compare strip_times --metadata-header X-A=1 --metadata-header X-B:two -j "$f"
+        v3_compare strip_times --msgpack --metadata-header X-A=1 -u someone "$f"
+    done
+}
+
+@test "--protocol-v3 --mime: rspamc 4.1's message but for X-Spam-Scanner and X-Spam-Scan-Time" {
+    rspamc_has --protocol-v3
+    v3_messages
+    for f in "$M"/*.eml; do
+        v3_compare "grep -v -E '^X-Spam-Scan(ner|-Time):'" --mime "$f"
+        v3_compare "grep -v -E '^X-Spam-Scan(ner|-Time):'" --mime --msgpack -i 192.0.2.1 "$f"
+    done
+    # through the front door too
+    rspamkit -h "$NORMAL" --protocol-v3 --mime "$M/spam.eml" | grep -q '^X-Spam-Action: '
+}
+
+# v3_request FILE: a saved /checkv3 request, its boundary and the framing our
+# client and rspamc's differ in (Host, Content-Length) left out, each part's
+# headers and content (a zstd part decompressed, a msgpack one in hex).
+v3_request() {
+    python3 - "$1" <<'PY'
+import re, subprocess, sys
+data = open(sys.argv[1], "rb").read()
+head, _, body = data.partition(b"\r\n\r\n")
+lines = head.decode("latin-1").split("\r\n")
+print(lines[0].rsplit(" ", 1)[0])
+hdrs = {}
+for l in lines[1:]:
+    k, _, v = l.partition(":")
+    hdrs[k.strip().lower()] = v.strip()
+b = re.search(r'boundary="?([^";]+)', hdrs["content-type"]).group(1)
+for k in sorted(hdrs):
+    if k not in ("host", "content-length", "connection"):
+        print(k + ": " + hdrs[k].replace(b, "BOUNDARY"))
+parts = body.split(b"--" + b.encode())
+assert parts[-1] == b"--\r\n", "no closing delimiter"
+for p in parts[1:-1]:
+    ph, _, pd = p[2:-2].partition(b"\r\n\r\n")
+    print("part:", ph.decode().replace("\r\n", " | "))
+    if b"zstd" in ph:
+        pd = subprocess.run(["zstd", "-dcq"], input=pd, capture_output=True, check=True).stdout
+    print(pd.hex() if b"msgpack" in ph else pd.decode("latin-1"))
+PY
+}
+
+@test "--protocol-v3: the request rspamc 4.1 sends (metadata, message, headers)" {
+    rspamc_has --protocol-v3
+    command -v zstd >/dev/null || skip "no zstd command"
+    printf '{"action":"no action","score":0.0,"required_score":15.0,"symbols":{}}' >"$M/reply.json"
+    fake_server json "$M/reply.json"
+    n=0
+    # rspamc 4.1 always compresses: rspamkit with -z
+    # (not --msgpack alone: see the last test)
+    for opts in "" "--msgpack -i 192.0.2.7" "-i 192.0.2.1 -F a@example.com -r b@example.org -r c@example.org --helo h.example --hostname mx.example -u u1 -d d@example.org --queue-id Q --log-tag L" \
+        "--msgpack --settings {\"actions\":{\"reject\":3.5},\"x\":1} -p --raw --extended-urls --profile" \
+        "--metadata-header K=V --metadata-header K2:v:2 --metadata-header K=W --metadata-header =x --metadata-header Z" \
+        "--msgpack --metadata-header K=V --metadata-header K=W -i 192.0.2.9"; do
+        # shellcheck disable=SC2086
+        rspamc -h "127.0.0.1:$FAKE_PORT" --protocol-v3 $opts "$M/spam.eml" >/dev/null
+        # shellcheck disable=SC2086
+        rspamkit -h "127.0.0.1:$FAKE_PORT" -z --protocol-v3 $opts "$M/spam.eml" >/dev/null
+        v3_request "$BATS_TEST_TMPDIR/fake.port.req.$((n + 1))" >"$M/rspamc.req"
+        v3_request "$BATS_TEST_TMPDIR/fake.port.req.$((n + 2))" >"$M/rspamkit.req"
+        n=$((n + 2))
+        diff -u "$M/rspamc.req" "$M/rspamkit.req"
+    done
+    stop_fake
+    grep -qx 'POST /checkv3' "$M/rspamkit.req"
+    grep -qx 'accept: multipart/form-data' "$M/rspamkit.req"
+}
+
+@test "--protocol-v3: without -z the message part is the message as it is" {
+    printf '{"action":"no action","score":0.0,"required_score":15.0,"symbols":{}}' >"$M/reply.json"
+    fake_server json "$M/reply.json"
+    rspamkit-scan -h "127.0.0.1:$FAKE_PORT" --protocol-v3 -i 192.0.2.1 "$M/ham.eml" >/dev/null
+    stop_fake
+    v3_request "$BATS_TEST_TMPDIR/fake.port.req.1" >"$M/req"
+    grep -qx '{"ip":"192.0.2.1"}' "$M/req"
+    ! grep -qi 'zstd' "$M/req"
+    # the message part, then the closing delimiter
+    python3 -c 'import sys; d=open(sys.argv[1],"rb").read(); m=open(sys.argv[2],"rb").read(); assert (b"\r\n\r\n" + m + b"\r\n--") in d' \
+        "$BATS_TEST_TMPDIR/fake.port.req.1" "$M/ham.eml"
+}
+
+# A /checkv3 reply with a "body" part, as Rspamd 4 sends it when a rule rewrote
+# the message (Accept-Encoding not asked: parts not compressed).
+v3_rewritten_reply() {
+    python3 - "$M" <<'PY'
+import sys
+d = sys.argv[1]
+res = b'{"is_skipped":false,"score":20.0,"required_score":15.0,"action":"rewrite subject","subject":"[SPAM] t","symbols":{"S1":{"name":"S1","score":20.0,"metric_score":20.0}},"messages":{}}'
+new = b"From: a@example.com\r\nSubject: [SPAM] t\r\n\r\nnew body\r\n"
+b = b"rspamd-v3-0123456789abcdef-0"
+body = (b"--" + b + b'\r\nContent-Disposition: form-data; name="result"\r\nContent-Type: application/json\r\n\r\n' + res +
+        b"\r\n--" + b + b'\r\nContent-Disposition: form-data; name="body"\r\nContent-Type: application/octet-stream\r\n\r\n' + new +
+        b"\r\n--" + b + b"--\r\n")
+open(d + "/raw.http", "wb").write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nServer: rspamd/4.1.5\r\n" +
+    b'Content-Type: multipart/form-data; boundary="' + b + b'"\r\nContent-Length: ' + str(len(body)).encode() + b"\r\n\r\n" + body)
+open(d + "/new.eml", "wb").write(new)
+PY
+}
+
+@test "--protocol-v3: a rewritten message (the body part): New body, --output-body, --mime" {
+    v3_rewritten_reply
+    fake_server raw "$M/raw.http"
+    run rspamkit-scan -h "127.0.0.1:$FAKE_PORT" --protocol-v3 "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    [[ $output == *"Action: rewrite subject"*"New body:"*"Subject: [SPAM] t"*"new body"* ]]
+    rspamkit-scan -h "127.0.0.1:$FAKE_PORT" --protocol-v3 --output-body "$M/body.out" "$M/ham.eml" >"$M/out"
+    cmp "$M/new.eml" "$M/body.out"
+    rspamkit-scan -h "127.0.0.1:$FAKE_PORT" --protocol-v3 --mime "$M/ham.eml" >"$M/mime.out"
+    stop_fake
+    grep -q '^X-Spam-Action: rewrite subject' "$M/mime.out"
+    grep -q '^new body' "$M/mime.out"
+    ! grep -q "^Subject: Minutes" "$M/mime.out"
+}
+
+@test "--protocol-v3: a rewritten message gives rspamc 4.1's output" {
+    rspamc_has --protocol-v3
+    v3_rewritten_reply
+    fake_server raw "$M/raw.http"
+    for opts in "" "-j" "--output-body=$M/OUT" "--mime"; do
+        rspamc -h "127.0.0.1:$FAKE_PORT" --protocol-v3 ${opts/OUT/rspamc.body} "$M/ham.eml" |
+            strip_times | grep -v -E '^X-Spam-Scan(ner|-Time):' | sed "s|$M/rspamc.body|FILE|" >"$M/rspamc.out"
+        rspamkit -h "127.0.0.1:$FAKE_PORT" --protocol-v3 ${opts/OUT/rspamkit.body} "$M/ham.eml" |
+            strip_times | grep -v -E '^X-Spam-Scan(ner|-Time):' | sed "s|$M/rspamkit.body|FILE|" >"$M/rspamkit.out"
+        if [ "$opts" = --mime ]; then
+            # rspamc 4.1.5 writes the reply past the body part, up to its closing
+            # delimiter (it prints the part as a C string): not copied
+            [ "$(tail -n 1 "$M/rspamc.out")" = $'--rspamd-v3-0123456789abcdef-0--\r' ]
+            head -n -2 "$M/rspamc.out" >"$M/rspamc.cut" && mv "$M/rspamc.cut" "$M/rspamc.out"
+        fi
+        diff -u "$M/rspamc.out" "$M/rspamkit.out"
+    done
+    stop_fake
+    cmp "$M/rspamc.body" "$M/rspamkit.body"
+}
+
+@test "--protocol-v3 on a server before Rspamd 4.0: one line naming /checkv3 and Rspamd 4.0, exit 69" {
+    printf '{"error":"invalid command","error_domain":"protocol-error"}' >"$M/err.json"
+    FAKE_SERVER_HEADER=rspamd/3.4 fake_server status 500 "$M/err.json"
+    run rspamkit-scan -h "127.0.0.1:$FAKE_PORT" --protocol-v3 "$M/ham.eml"
+    stop_fake
+    [ "$status" -eq 69 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ ${lines[0]} == *"has no /checkv3 (Rspamd 3.4; --protocol-v3 needs Rspamd 4.0 or later)" ]]
+    # the real server, when it is older than 4.0
+    server_at_least 4.0 && return 0
+    run rspamkit -h "$NORMAL" --protocol-v3 "$M/ham.eml"
+    [ "$status" -eq 69 ]
+    [[ $output == *"$NORMAL has no /checkv3 (Rspamd "*"; --protocol-v3 needs Rspamd 4.0 or later)"* ]]
+    # in delivery mode the message is still delivered, with the error
+    run rspamkit-scan -h "$NORMAL" --protocol-v3 --mime "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    [[ $output == *"X-Spam-Error: $NORMAL has no /checkv3"* ]]
+}
+
+@test "--msgpack, --metadata-header without --protocol-v3: a note, then /checkv2 as rspamc does" {
+    run rspamkit-scan -h "$NORMAL" --msgpack "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == *"note: --msgpack has no effect without --protocol-v3"* ]]
+    [[ $output == *"Action: "* ]]
+    rspamkit-scan -h "$NORMAL" --metadata-header K=V "$M/ham.eml" 2>"$M/err" >/dev/null
+    grep -q -- "--metadata-header has no effect without --protocol-v3" "$M/err"
+}
+
+@test "--protocol-v3 --msgpack with nothing to put in the metadata: a result (rspamc 4.1.5 fails)" {
+    server_at_least 4.0 || skip "no /checkv3 before Rspamd 4.0"
+    run rspamkit-scan -h "$NORMAL" --protocol-v3 --msgpack "$M/ham.eml"
+    [ "$status" -eq 0 ]
+    [ "$(grep '^Action:' <<<"$output")" = "Action: $(ref .action "$M/ham.eml")" ]
 }
 
 @test "neural_learn:CLASS: a rule that needs no scan goes to learn_message, as with rspamc 4.1" {

@@ -434,6 +434,7 @@ typedef struct entry {
     int no_scan;          /* empty input: delivered as it is */
     double t0, elapsed;
     rk_headers headers;
+    unsigned char *v3_body; /* the /checkv3 request body */
     child ch;             /* its delivery command, when started early */
 } entry;
 
@@ -452,6 +453,7 @@ static void entry_free(entry *e)
     rk_result_clear(&e->r);
     free(e->error);
     rk_headers_clear(&e->headers);
+    free(e->v3_body);
     free(e);
 }
 
@@ -658,8 +660,18 @@ static int next_cb(void *ud, rk_request *req, void **token)
             flush();
             continue;
         }
-        rk_scan_request(req, &e->headers, L.base, e->in.label ? e->in.label : "stdin", NULL,
-                        e->in.data, e->in.len);
+        rk_error err;
+        if (L.o->v3.on ? rk_scan_request_v3(req, &e->headers, L.base, L.o->v3.meta, L.o->v3.n_meta,
+                                            L.o->v3.flags, e->in.data, e->in.len, &e->v3_body,
+                                            &err)
+                       : rk_scan_request(req, &e->headers, L.base,
+                                         e->in.label ? e->in.label : "stdin", NULL, e->in.data,
+                                         e->in.len)) {
+            set_error(e, L.o->v3.on ? err.msg : "out of memory");
+            e->ready = 1;
+            flush();
+            continue;
+        }
         e->t0 = now_s();
         *token = e;
         L.in_flight++;
@@ -686,7 +698,8 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     L.in_flight--;
     e->elapsed = err->code == RK_OK ? resp->elapsed : now_s() - e->t0;
     rk_error why;
-    if (rk_scan_result(resp, err, L.o->fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0, &e->r, &why)) {
+    if (rk_scan_result(resp, err, (L.o->fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0) |
+                                      (L.o->v3.on ? RK_RESULT_V3 : 0), &e->r, &why)) {
         set_error(e, why.msg);
     } else if (!e->r.action && e->r.error) {
         char m[800];

@@ -22,6 +22,14 @@
  * without the "Results for file" line). */
 typedef void (*lda_render_fn)(FILE *f, const rk_result *r);
 
+/* --protocol-v3: scan with /checkv3 (rk_scan_request_v3) */
+typedef struct lda_v3 {
+    int on;
+    unsigned flags;               /* RK_V3_MSGPACK, RK_V3_ZSTD */
+    const char *const *meta;      /* --metadata-header items */
+    size_t n_meta;
+} lda_v3;
+
 typedef struct lda_opts {
     int mime;                     /* --mime */
     const char *exec;             /* --exec CMD, or NULL */
@@ -30,6 +38,7 @@ typedef struct lda_opts {
     int verbose;                  /* -v: log lines also on stderr */
     tk_outfmt fmt;                /* -j/--compact/--ucl: X-Spam-Result, exec report format */
     lda_render_fn render;         /* text report for --exec without --mime */
+    lda_v3 v3;
 } lda_opts;
 
 /* The LDA options of rspamkit-scan (--keep-existing-headers, --header-style,

@@ -67,12 +67,12 @@ static struct poptOption scan_table[] = {
     {"human", 'R', POPT_ARG_NONE, &o.human, 0, "Human-readable report, as rspamc 4.1 -R", NULL},
     {"output-body", 0, POPT_ARG_STRING, &o.output_body, 0,
      "Save a message rewritten by the server to FILE instead of printing it", "FILE"},
-    {"protocol-v3", 0, POPT_ARG_NONE, &o.protocol_v3, 0, "rspamc 4.1's /checkv3: not supported yet",
-     NULL},
-    {"msgpack", 0, POPT_ARG_NONE, &o.msgpack, 0, "rspamc 4.1's msgpack replies: not supported yet",
-     NULL},
+    {"protocol-v3", 0, POPT_ARG_NONE, &o.protocol_v3, 0,
+     "Scan with /checkv3, multipart request and reply (Rspamd 4.0 and later)", NULL},
+    {"msgpack", 0, POPT_ARG_NONE, &o.msgpack, 0,
+     "With --protocol-v3: metadata and result in msgpack", NULL},
     {"metadata-header", 0, POPT_ARG_ARGV, &o.metadata_headers, 0,
-     "rspamc 4.1's /checkv3 metadata: not supported yet", "K=V"},
+     "With --protocol-v3: field K of the metadata's headers (repeatable)", "K=V"},
     {"unordered", 0, POPT_ARG_NONE, &o.unordered, 0, "Print results as they complete", NULL},
     {"check", 0, POPT_ARG_NONE, &o.check, 0, "Print score/threshold only; exit 1 if spam", NULL},
     {"tests", 'y', POPT_ARG_NONE, &o.tests, 0, "Print symbol names only, comma-separated", NULL},
@@ -96,6 +96,7 @@ typedef struct job {
     size_t seq;
     tk_input in;
     rk_headers headers;
+    unsigned char *v3_body; /* the /checkv3 request body */
 } job;
 
 static struct {
@@ -109,6 +110,7 @@ static struct {
     int cleared; /* the progress line was erased for an error line */
     const char *single;  /* --check: the one input given, whose line has no label */
     int learn_message;   /* neural_learn through the controller */
+    lda_v3 v3;           /* --protocol-v3 */
     /* summary */
     struct action_count { char *name; size_t n; } *actions; /* in order of appearance */
     size_t n_actions;
@@ -539,6 +541,19 @@ static int next_cb(void *ud, rk_request *req, void **token)
             flush_ready();
             continue;
         }
+        if (st.v3.on) {
+            rk_error e;
+            if (rk_scan_request_v3(req, &j->headers, &st.base, st.v3.meta, st.v3.n_meta,
+                                   st.v3.flags, j->in.data, j->in.len, &j->v3_body, &e)) {
+                tk_err("%s", e.msg);
+                rk_headers_clear(&j->headers);
+                tk_input_clear(&j->in);
+                free(j);
+                return -1;
+            }
+            *token = j;
+            return 1;
+        }
         /* the library sends File to a local server, the body otherwise */
         char *lf = tk_transport_opts.local_file ? tk_local_file(j->in.label, j->in.len) : NULL;
         rk_scan_request(req, &j->headers, &st.base, j->in.label, lf, j->in.data, j->in.len);
@@ -582,14 +597,14 @@ static void summary_add(const rk_result *r)
 
 /* --output-body: the rewritten message goes to the file (each rewritten
  * message replaces the last, as with rspamc) and the report says so. */
-static void save_body(FILE *f, const rk_result *r)
+static void save_body(FILE *f, const rk_result *r, int text)
 {
     FILE *out = fopen(o.output_body, "wb");
     int ok = out && fwrite(r->rewritten, 1, r->rewritten_len, out) == r->rewritten_len;
     if (out && fclose(out) != 0)
         ok = 0;
     if (ok)
-        fprintf(f, "\nNew body saved to: %s\n", o.output_body);
+        fprintf(f, text ? "\nNew body saved to: %s\n" : "New body saved to: %s\n\n", o.output_body);
     else
         tk_err("cannot write %s: %s", o.output_body, strerror(errno));
 }
@@ -604,8 +619,9 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     FILE *f = open_memstream(&buf, &len);
     rk_error e;
     rk_result r;
-    int ok = rk_scan_result(resp, err, st.fmt != TK_OUT_TEXT || neural_class ? RK_RESULT_TREE : 0, &r,
-                            &e) == 0;
+    unsigned rf = (st.fmt != TK_OUT_TEXT || neural_class ? RK_RESULT_TREE : 0) |
+                  (st.v3.on ? RK_RESULT_V3 : 0);
+    int ok = rk_scan_result(resp, err, rf, &r, &e) == 0;
     if (ok) {
         st.n_ok++;
         int spam = rk_action_is_spam(r.action) == 1;
@@ -627,12 +643,15 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
                 (neural_class ? render_neural : o.human ? render_human : render_text)(f, &r);
             else
                 tk_dump_reply(f, r.json, st.fmt, j->in.label, resp->elapsed);
+            /* rspamc writes -j, --compact and --ucl output without its final
+             * newline, then this, then the newline */
+            int text = st.fmt == TK_OUT_TEXT;
             if (r.rewritten && o.output_body)
-                save_body(f, &r);
+                save_body(f, &r, text);
             else if (r.rewritten) {
-                fputs("\nNew body:\n", f);
+                fputs(text ? "\nNew body:\n" : "New body:\n", f);
                 fwrite(r.rewritten, 1, r.rewritten_len, f);
-                fputc('\n', f);
+                fputs(text ? "\n" : "\n\n", f);
             }
             if (st.fmt == TK_OUT_TEXT)
                 fputc('\n', f);
@@ -653,6 +672,7 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     rk_result_clear(&r);
     tk_input_clear(&j->in);
     rk_headers_clear(&j->headers);
+    free(j->v3_body);
     free(j);
     if (o.unordered)
         st.cleared |= tk_slot_emit(s, &st.prog);
@@ -743,13 +763,17 @@ int main(int argc, const char **argv)
         }
     }
     int code = 0;
-    const char *v3 = o.protocol_v3 ? "--protocol-v3" : o.msgpack ? "--msgpack"
-                     : o.metadata_headers ? "--metadata-header" : NULL;
-    if (v3) {
-        tk_err("%s is not supported yet (rspamc 4.1's /checkv3 protocol, Rspamd 4.0 and later); "
-               "rspamkit-scan speaks /checkv2", v3);
-        code = TK_EX_USAGE;
-    } else if (neural_class && !*neural_class) {
+    /* as rspamc: /checkv3 for a scan (not neural_learn); --msgpack and
+     * --metadata-header only mean something with it */
+    if ((o.msgpack || o.metadata_headers) && (!o.protocol_v3 || neural_class))
+        tk_err("note: %s has no effect without --protocol-v3 (nor with neural_learn)",
+               o.msgpack ? "--msgpack" : "--metadata-header");
+    st.v3.on = o.protocol_v3 && !neural_class;
+    st.v3.flags = (o.msgpack ? RK_V3_MSGPACK : 0) | (tk_transport_opts.compressed ? RK_V3_ZSTD : 0);
+    st.v3.meta = (const char *const *)o.metadata_headers;
+    while (o.metadata_headers && o.metadata_headers[st.v3.n_meta])
+        st.v3.n_meta++;
+    if (neural_class && !*neural_class) {
         tk_err("neural_learn: needs a class (neural_learn:CLASS)");
         code = TK_EX_USAGE;
     } else if (parse_sort(o.sort)) {
@@ -766,6 +790,7 @@ int main(int argc, const char **argv)
         lo.verbose = o.verbose;
         lo.fmt = o.compact ? TK_OUT_COMPACT : o.json ? TK_OUT_JSON : o.ucl ? TK_OUT_UCL : TK_OUT_TEXT;
         lo.render = render_text;
+        lo.v3 = st.v3;
         code = lda_setup(&lo);
     }
     if (code) {

@@ -384,6 +384,13 @@ static int lines_add(rk_buf *b, const char *name, const char *value)
     return rk_buf_printf(b, "%s: %s\r\n", name, value);
 }
 
+/* A multipart body (/checkv3) compresses its parts itself. */
+static int is_multipart(const rk_headers *h)
+{
+    const char *ct = h ? rk_headers_get(h, "Content-Type") : NULL;
+    return ct && strncasecmp(ct, "multipart/", 10) == 0;
+}
+
 /* Build the request for server `a`: method, path, header lines and body,
  * and for sockets the serialised head. */
 static int build_request(rk_client *c, job *j, const rk_addr *a, rk_error *err)
@@ -397,7 +404,7 @@ static int build_request(rk_client *c, job *j, const rk_addr *a, rk_error *err)
     if (j->used_file) {
         body = NULL;
         blen = 0;
-    } else if (c->compress && blen) {
+    } else if (c->compress && blen && !is_multipart(r->headers)) {
         if (!j->zdone) {
             if (rk_zstd_compress(r->body, r->body_len, &j->zbody, err))
                 return -1;

@@ -8,6 +8,7 @@
  * it (RK_RESULT_TREE: -j, --ucl). What is accepted is what jansson accepts:
  * RFC 8259 JSON, UTF-8 only, no NUL in strings. */
 #include "internal.h"
+#include "reply/reply.h"
 
 #include <errno.h>
 #include <math.h>
@@ -731,19 +732,15 @@ static int items(const json_t *obj, int texts, rk_reply_item **out, size_t *n)
     return 0;
 }
 
-RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message_offset,
-                           unsigned flags, rk_result *res, rk_error *err)
+/* The reply body[0..jlen) into res, whose private block of strings gets
+ * `extra` more bytes after them (at strings_ + jlen + 1). */
+static int parse_reply(const unsigned char *body, size_t jlen, size_t extra, unsigned flags,
+                       rk_result *res, rk_error *err)
 {
     memset(res, 0, sizeof *res);
-    size_t jlen = len;
-    if (message_offset > 0 && message_offset < len) {
-        jlen = message_offset;
-        res->rewritten = body + message_offset;
-        res->rewritten_len = len - message_offset;
-    }
     if (jlen == 0)
         return rk_fail(err, RK_ERR_PROTOCOL, "empty reply body");
-    res->strings_ = malloc(jlen + 1);
+    res->strings_ = malloc(jlen + 1 + extra);
     if (!res->strings_)
         return rk_fail(err, RK_ERR_NOMEM, "out of memory");
     reader r = {body, body, body + jlen, res->strings_, 0, 0, NULL, 0};
@@ -793,6 +790,33 @@ RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message
     return 0;
 }
 
+RK_API int rk_result_parse(const unsigned char *body, size_t len, size_t message_offset,
+                           unsigned flags, rk_result *res, rk_error *err)
+{
+    int has_message = message_offset > 0 && message_offset < len;
+    if (parse_reply(body, has_message ? message_offset : len, 0, flags, res, err))
+        return -1;
+    if (has_message) {
+        res->rewritten = body + message_offset;
+        res->rewritten_len = len - message_offset;
+    }
+    return 0;
+}
+
+int rk_result_parse_copy(const unsigned char *json, size_t jlen, const unsigned char *message,
+                         size_t mlen, unsigned flags, rk_result *res, rk_error *err)
+{
+    if (parse_reply(json, jlen, mlen, flags, res, err))
+        return -1;
+    if (message && mlen) {
+        unsigned char *copy = (unsigned char *)res->strings_ + jlen + 1;
+        memcpy(copy, message, mlen);
+        res->rewritten = copy;
+        res->rewritten_len = mlen;
+    }
+    return 0;
+}
+
 RK_API int rk_action_is_spam(const char *a)
 {
     static const char *const spam[] = {"reject", "soft reject", "soft_reject", "rewrite subject",
@@ -830,6 +854,25 @@ RK_API int rk_scan_request(rk_request *req, rk_headers *h, const rk_headers *bas
     return rc ? -1 : 0;
 }
 
+/* A /checkv3 request failed on a server before Rspamd 4.0: say so. */
+static int no_v3(const rk_response *resp, rk_error *why)
+{
+    int v = rk_response_server_version(resp);
+    if (v >= 40000 ||
+        (!v && !(resp->status == 500 && resp->reason &&
+                 strcasecmp(resp->reason, "invalid command") == 0)))
+        return 0;
+    char ver[48] = "";
+    if (v % 100)
+        snprintf(ver, sizeof ver, "Rspamd %d.%d.%d; ", v / 10000, v / 100 % 100, v % 100);
+    else if (v)
+        snprintf(ver, sizeof ver, "Rspamd %d.%d; ", v / 10000, v / 100 % 100);
+    why->code = RK_ERR_UNSUPPORTED;
+    snprintf(why->msg, sizeof why->msg, "%.200s has no /checkv3 (%s--protocol-v3 needs Rspamd 4.0 "
+             "or later)", resp->host ? resp->host : "the server", ver);
+    return 1;
+}
+
 RK_API int rk_scan_result(const rk_response *resp, const rk_error *err, unsigned flags,
                           rk_result *out, rk_error *why)
 {
@@ -839,6 +882,8 @@ RK_API int rk_scan_result(const rk_response *resp, const rk_error *err, unsigned
     memset(out, 0, sizeof *out);
     if (err->code != RK_OK) {
         *why = *err;
+        if ((flags & RK_RESULT_V3) && err->code == RK_ERR_HTTP && resp && no_v3(resp, why))
+            return -1;
         /* The server's {"error": ...} text, when it says more than the status line. */
         rk_result e;
         if (err->code == RK_ERR_HTTP && resp && resp->body_len &&
@@ -850,10 +895,13 @@ RK_API int rk_scan_result(const rk_response *resp, const rk_error *err, unsigned
         return -1;
     }
     const char *mo = rk_headers_get(&resp->headers, "Message-Offset");
+    const char *ct = rk_headers_get(&resp->headers, "Content-Type");
     size_t off = mo ? strtoul(mo, NULL, 10) : 0;
     rk_error pe;
     rk_error_clear(&pe);
-    if (rk_result_parse(resp->body, resp->body_len, off, flags, out, &pe) == 0)
+    if (ct && (strncasecmp(ct, "multipart/", 10) == 0 || strstr(ct, "msgpack"))
+            ? rk_v3_result(resp, ct, flags & RK_RESULT_TREE, out, &pe) == 0
+            : rk_result_parse(resp->body, resp->body_len, off, flags, out, &pe) == 0)
         return 0;
     *why = pe;
     why->http_status = resp->status;

@@ -104,6 +104,10 @@ char *rk_ucl_emit(const rk_ucl *u, rk_ucl_format fmt, size_t *len);
  * parser (RK_UCL_KEEP_COMMENTS) in config syntax, as rspamadm's -s does. */
 #define RK_UCL_EMIT_COMMENTS 0x1u
 char *rk_ucl_emit_ex(const rk_ucl *u, rk_ucl_format fmt, unsigned flags, size_t *len);
+/* Append `u` in msgpack as libucl's UCL_EMIT_MSGPACK writes it (shortest
+ * encodings, doubles as float64; an implicit array keeps its first value).
+ * -1 on ENOMEM. */
+int rk_ucl_emit_msgpack(const rk_ucl *u, rk_buf *out);
 /* The tree as jansson values (implicit arrays become arrays, the top value's
  * implicit-array followers are ignored). NULL on ENOMEM. */
 json_t *rk_ucl_to_json(const rk_ucl *u);

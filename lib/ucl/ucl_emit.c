@@ -273,3 +273,111 @@ char *rk_ucl_emit_ex(const rk_ucl *u, rk_ucl_format fmt, unsigned flags, size_t 
         *len = e.b.len;
     return (char *)e.b.p;
 }
+
+/* ---- msgpack, as libucl's UCL_EMIT_MSGPACK writes it (rspamc --msgpack) ---- */
+
+static int mp_head(rk_buf *b, unsigned char fix, unsigned fixmax, unsigned char c8,
+                   unsigned char c16, unsigned char c32, uint64_t n)
+{
+    unsigned char h[5];
+    size_t k = 0;
+    if (n <= fixmax) {
+        h[k++] = (unsigned char)(fix | n);
+    } else if (c8 && n <= 0xff) {
+        h[k++] = c8;
+        h[k++] = (unsigned char)n;
+    } else if (n <= 0xffff) {
+        h[k++] = c16;
+        h[k++] = (unsigned char)(n >> 8);
+        h[k++] = (unsigned char)n;
+    } else {
+        h[k++] = c32;
+        for (int s = 24; s >= 0; s -= 8)
+            h[k++] = (unsigned char)(n >> s);
+    }
+    return rk_buf_append(b, h, k);
+}
+
+static int mp_be(rk_buf *b, unsigned char code, uint64_t v, unsigned bytes)
+{
+    unsigned char h[9];
+    h[0] = code;
+    for (unsigned i = 0; i < bytes; i++)
+        h[1 + i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+    return rk_buf_append(b, h, bytes + 1);
+}
+
+static int mp_int(rk_buf *b, int64_t v)
+{
+    unsigned char c = (unsigned char)v;
+    if (v >= 0) {
+        uint64_t u = (uint64_t)v;
+        return u <= 0x7f ? rk_buf_append(b, &c, 1)
+             : u <= 0xff ? mp_be(b, 0xcc, u, 1)
+             : u <= 0xffff ? mp_be(b, 0xcd, u, 2)
+             : u <= 0xffffffffu ? mp_be(b, 0xce, u, 4)
+             : mp_be(b, 0xcf, u, 8);
+    }
+    uint64_t mag = (uint64_t)0 - (uint64_t)v;
+    return v >= -32 ? rk_buf_append(b, &c, 1)
+         : mag <= INT8_MAX ? mp_be(b, 0xd0, (uint64_t)v, 1)
+         : mag <= INT16_MAX ? mp_be(b, 0xd1, (uint64_t)v, 2)
+         : mag <= INT32_MAX ? mp_be(b, 0xd2, (uint64_t)v, 4)
+         : mp_be(b, 0xd3, (uint64_t)v, 8);
+}
+
+static int mp_str(rk_buf *b, const char *s, size_t len)
+{
+    return mp_head(b, 0xa0, 0x1f, 0xd9, 0xda, 0xdb, len) || rk_buf_append(b, s, len);
+}
+
+/* One value; an object's member is its first value only (libucl does not
+ * expand an implicit array there). */
+static int mp_value(rk_buf *b, const rk_ucl *u)
+{
+    size_t n;
+    switch (u->type) {
+    case RK_UCL_OBJECT:
+        n = 0;
+        for (size_t i = 0; i < u->v.ov->n; i++)
+            n += u->v.ov->v[i] != NULL;
+        if (mp_head(b, 0x80, 0xf, 0, 0xde, 0xdf, n))
+            return -1;
+        for (size_t i = 0; i < u->v.ov->n; i++) {
+            const rk_ucl *m = u->v.ov->v[i];
+            if (m && (mp_str(b, m->key, m->keylen) || mp_value(b, m)))
+                return -1;
+        }
+        return 0;
+    case RK_UCL_ARRAY:
+        if (mp_head(b, 0x90, 0xf, 0, 0xdc, 0xdd, u->v.av->n))
+            return -1;
+        for (size_t i = 0; i < u->v.av->n; i++)
+            if (mp_value(b, u->v.av->v[i]))
+                return -1;
+        return 0;
+    case RK_UCL_INT:
+        return mp_int(b, u->v.iv);
+    case RK_UCL_FLOAT:
+    case RK_UCL_TIME: {
+        uint64_t bits;
+        memcpy(&bits, &u->v.dv, sizeof bits);
+        return mp_be(b, 0xcb, bits, 8);
+    }
+    case RK_UCL_STRING:
+        return mp_str(b, u->v.sv, u->len);
+    case RK_UCL_BOOLEAN: {
+        unsigned char c = u->v.bv ? 0xc3 : 0xc2;
+        return rk_buf_append(b, &c, 1);
+    }
+    default: {
+        unsigned char c = 0xc0;
+        return rk_buf_append(b, &c, 1);
+    }
+    }
+}
+
+int rk_ucl_emit_msgpack(const rk_ucl *u, rk_buf *out)
+{
+    return mp_value(out, u);
+}
