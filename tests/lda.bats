@@ -525,12 +525,14 @@ EOF
     perl -0777 -pe 's/\n\n/\n\nNUL\0byte /' "$first" > "$M/corpus-with-nul.txt"
     perl -0777 -pe 's/\n\n.*//s; $_ .= "\n"' "$first" > "$M/corpus-headers-only.txt"
     printf '%s\n' "$M/corpus-with-nul.txt" "$M/corpus-headers-only.txt" >> "$list"
-    python3 - "$list" "$NORMAL" "$M" <<'EOF' >&3
+    python3 - "$list" "$NORMAL" "$M" "$MILTER_FIELDS" <<'EOF' >&3
 import os, re, subprocess, sys
-listfile, server, tmp = sys.argv[1:4]
+listfile, server, tmp, milter = sys.argv[1:5]
+# the server's milter headers come after ours (rspamc 3.14 and later add them too)
+added_line = re.compile(rb'X-Spam|\t|(?:' + milter.encode() + rb'):')
 paths = open(listfile).read().split()
 def added_block(out):
-    """X-Spam lines as a dict; X-Spam-Symbols as a set; the rest of the message."""
+    """The added fields in order (X-Spam-Symbols as a set); the rest of the message."""
     m = re.search(rb'X-Spam-Scanner: [^\r\n]*(\r?\n)', out)
     if not m:
         return None
@@ -538,18 +540,19 @@ def added_block(out):
     start = m.start()
     lines = out[start:].split(eol)
     hdr, i = [], 0
-    while i < len(lines) and (lines[i].startswith(b'X-Spam') or lines[i].startswith(b'\t')):
+    while i < len(lines) and added_line.match(lines[i]):
         hdr.append(lines[i]); i += 1
     rest = eol.join(lines[i:])
-    fields = {}
+    fields = []
     for l in hdr:
         if l.startswith(b'\t'):
-            fields[last] += l
+            fields[-1][1] += l
         else:
-            last = l.split(b':', 1)[0]; fields[last] = l
-    fields.pop(b'X-Spam-Scanner'); fields.pop(b'X-Spam-Scan-Time', None)
-    if b'X-Spam-Symbols' in fields:
-        fields[b'X-Spam-Symbols'] = sorted(re.split(rb',\s*', fields[b'X-Spam-Symbols'].split(b':', 1)[1].strip()))
+            fields.append([l.split(b':', 1)[0], l])
+    fields = [f for f in fields if f[0] not in (b'X-Spam-Scanner', b'X-Spam-Scan-Time')]
+    for f in fields:
+        if f[0] == b'X-Spam-Symbols':
+            f[1] = sorted(re.split(rb',\s*', f[1].split(b':', 1)[1].strip()))
     return out[:start], fields, rest
 same = nul = nosep = 0
 bad = []
