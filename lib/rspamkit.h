@@ -889,6 +889,11 @@ typedef struct rk_milter_remove {
  * 60 characters.  A failed scan (result NULL) adds X-Spam-Scanner,
  * X-Spam-Scan-Time and X-Spam-Error.
  *
+ * With `keep_existing` and RK_STYLE_RSPAMC the added fields are those of
+ * the rspamc of the server's version (`server_version`): rspamc adds the
+ * reply's milter.add_headers from 3.14 on, so a reply of an earlier server
+ * gets none (an unknown version, 0, counts as 3.14 or later).
+ *
  * Unless `keep_existing`, fields the message came with are removed first:
  * earlier copies of the style's own fields, fields named by
  * milter.add_headers (except DKIM-Signature, ARC-* and Received), and those
@@ -916,6 +921,7 @@ typedef struct rk_message_opts {
                                        NULL: "scan failed" */
     int result;                     /* add X-Spam-Result (the result needs RK_RESULT_TREE) */
     rk_emit_format result_format;
+    int server_version;             /* of the reply (rk_response_server_version); 0: unknown */
 } rk_message_opts;
 
 /*

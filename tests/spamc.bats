@@ -78,8 +78,9 @@ rspamc_spam() {
 }
 # 1 when a "score/threshold" line says spam (score >= threshold), else 0.
 sa_spam() { awk -F/ '{ print ($1 >= $2) ? 1 : 0; exit }' <<<"$1"; }
-# The message without the X-Spam-* header fields (and their continuation lines).
-strip_xspam() { perl -0777 -pe 's/(?:^|(?<=[\r\n]))X-Spam-[-A-Za-z]*:.*?(?:\r\n|\n|\r)(?:[ \t].*?(?:\r\n|\n|\r))*//g' "$@"; }
+# The message without the X-Spam-* header fields and the server's milter headers
+# (and their continuation lines).
+strip_xspam() { perl -0777 -pe 's/(?:^|(?<=[\r\n]))(?:X-Spam-[-A-Za-z]*|'"$MILTER_FIELDS"'):.*?(?:\r\n|\n|\r)(?:[ \t].*?(?:\r\n|\n|\r))*//g' "$@"; }
 
 SCORE_RE='^-?[0-9]+\.[0-9]/-?[0-9]+\.[0-9]$'
 

@@ -433,6 +433,7 @@ typedef struct entry {
     int input_status;     /* input error: no message, this exit status */
     int no_scan;          /* empty input: delivered as it is */
     double t0, elapsed;
+    int server_version;   /* of the reply (rk_response_server_version) */
     rk_headers headers;
     unsigned char *v3_body; /* the /checkv3 request body */
     child ch;             /* its delivery command, when started early */
@@ -533,7 +534,8 @@ static void deliver(entry *e)
         built = 1;
     } else {
         rk_message_opts mo = {L.style, L.keep_existing, NULL, e->elapsed, e->error,
-                              L.o->fmt != TK_OUT_TEXT, tk_emit_format(L.o->fmt)};
+                              L.o->fmt != TK_OUT_TEXT, tk_emit_format(L.o->fmt),
+                              e->server_version};
         built = rk_message_rewrite(e->in.data, e->in.len, e->error ? NULL : &e->r, &mo, &out.rw,
                                    NULL) == 0;
         out.iov = out.rw.iov;
@@ -697,6 +699,7 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
     entry *e = token;
     L.in_flight--;
     e->elapsed = err->code == RK_OK ? resp->elapsed : now_s() - e->t0;
+    e->server_version = rk_response_server_version(resp);
     rk_error why;
     if (rk_scan_result(resp, err, (L.o->fmt != TK_OUT_TEXT ? RK_RESULT_TREE : 0) |
                                       (L.o->v3.on ? RK_RESULT_V3 : 0), &e->r, &why)) {

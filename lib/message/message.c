@@ -589,6 +589,18 @@ static void put_sa_set(plan *p, const rk_result *r)
     field_end(p);
 }
 
+/* rspamc --mime adds the reply's milter.add_headers from Rspamd 3.14 on;
+ * `keep_existing` in the rspamc style is its output, so it follows the
+ * server's version (unknown: 0, as a current rspamc).  Otherwise they are
+ * applied as a milter applies them, whatever the version. */
+#define RK_RSPAMC_MILTER_ADD 31400
+
+static int adds_milter_headers(const rk_message_opts *o)
+{
+    return !o->keep_existing || o->style != RK_STYLE_RSPAMC || !o->server_version ||
+           o->server_version >= RK_RSPAMC_MILTER_ADD;
+}
+
 static void plan_clear(plan *p)
 {
     free(p->f);
@@ -643,7 +655,7 @@ static int plan_build(plan *p, const unsigned char *msg, size_t len, const rk_re
             put_rspamc_set(p, r, o->elapsed);
         for (size_t i = 0; i < r->n_dkim; i++)
             add_field(p, "DKIM-Signature", r->dkim[i]);
-        for (size_t i = 0; i < r->n_milter_add; i++)
+        for (size_t i = 0; adds_milter_headers(o) && i < r->n_milter_add; i++)
             if (valid_header_name(r->milter_add[i].name))
                 add_field(p, r->milter_add[i].name, r->milter_add[i].value);
         if (new_subject && !p->replace) {

@@ -81,7 +81,7 @@ static char *rewrite(const char *msg, size_t len, const char *reply, const char 
     if (reply && parse(reply, result_fmt != NO_RESULT ? RK_RESULT_TREE : 0, &r))
         return NULL;
     rk_message_opts mo = {style, keep, "rspamkit T", 0.0, error, result_fmt != NO_RESULT,
-                          result_fmt == NO_RESULT ? RK_EMIT_JSON : (rk_emit_format)result_fmt};
+                          result_fmt == NO_RESULT ? RK_EMIT_JSON : (rk_emit_format)result_fmt, 0};
     rk_rewrite out;
     int rc = rk_message_rewrite((const unsigned char *)msg, len, reply ? &r : NULL, &mo, &out, NULL);
     unsigned char *flat = rc ? NULL : flatten(&out, outlen);
@@ -118,7 +118,7 @@ static char *edits_text(const char *msg, size_t len, const char *reply, rk_heade
     rk_edits e;
     if (reply && parse(reply, 0, &r))
         return NULL;
-    rk_message_opts mo = {style, keep, "T", 0.0, "err", 0, RK_EMIT_JSON};
+    rk_message_opts mo = {style, keep, "T", 0.0, "err", 0, RK_EMIT_JSON, 0};
     if (rk_message_edits((const unsigned char *)msg, len, reply ? &r : NULL, &mo, &e, NULL)) {
         if (reply)
             rk_result_clear(&r);
@@ -227,7 +227,7 @@ static void test_scan_exchange(void)
     ok(rk_scan_result(&resp, &ok_err, 0, &r, &why) == 0 && r.rewritten &&
            r.rewritten_len == strlen("Subject: new\n\nnew body\n") && r.score == 1,
        "scan result: JSON, then the rewritten message after Message-Offset");
-    rk_message_opts mo = {RK_STYLE_RSPAMC, 0, "T", 0.0, NULL, 0, RK_EMIT_JSON};
+    rk_message_opts mo = {RK_STYLE_RSPAMC, 0, "T", 0.0, NULL, 0, RK_EMIT_JSON, 0};
     rk_rewrite out;
     size_t n = 0;
     unsigned char *flat = NULL;
@@ -428,7 +428,7 @@ static void test_long(void)
     m[len - 1] = '\n';
     rk_result r;
     parse(reply_f3, 0, &r);
-    rk_message_opts mo = {RK_STYLE_RSPAMC, 0, "T", 0.0, NULL, 0, RK_EMIT_JSON};
+    rk_message_opts mo = {RK_STYLE_RSPAMC, 0, "T", 0.0, NULL, 0, RK_EMIT_JSON, 0};
     rk_rewrite out;
     int rc = rk_message_rewrite(m, len, &r, &mo, &out, NULL);
     int in_place = !rc && out.n >= 2 && out.iov[out.n - 1].iov_base == (void *)(m + hl + 13) &&
@@ -500,7 +500,7 @@ static void same_as_rewrite(const char *name, const char *msg, const char *reply
 {
     rk_result r;
     parse(reply, 0, &r);
-    rk_message_opts mo = {RK_STYLE_RSPAMC, 0, "T", 0.25, NULL, 0, RK_EMIT_JSON};
+    rk_message_opts mo = {RK_STYLE_RSPAMC, 0, "T", 0.25, NULL, 0, RK_EMIT_JSON, 0};
     rk_edits e;
     rk_rewrite out;
     char *applied = NULL;
@@ -596,7 +596,7 @@ static void test_random(void)
         rk_find_eoh(msg, len, &e);
         for (int keep = 0; keep < 2; keep++) {
             rk_message_opts mo = {keep ? RK_STYLE_RSPAMC : (rk_header_style)(round % 2), keep,
-                                  "T", 0.0, "e", 0, RK_EMIT_JSON};
+                                  "T", 0.0, "e", 0, RK_EMIT_JSON, 0};
             rk_rewrite out;
             size_t n;
             if (rk_message_rewrite(msg, len, round % 5 ? &r : NULL, &mo, &out, NULL)) {
@@ -662,6 +662,85 @@ static void test_mbox(void)
     free(lens);
 }
 
+/* ------------------------------------------- the server's version (rspamc) */
+
+/* rspamc --mime adds milter.add_headers from Rspamd 3.14 on: with
+ * keep_existing in the rspamc style (its output), a reply of an earlier
+ * server gets none; otherwise, or for an unknown version, they are added. */
+static const char reply_mh[] =
+    "{\"score\":2,\"required_score\":15,\"action\":\"no action\",\"symbols\":{\"S\":{\"score\":2}},"
+    "\"milter\":{\"add_headers\":{\"X-Spamd-Bar\":{\"order\":-1,\"value\":\"++\"},"
+    "\"Authentication-Results\":{\"order\":1,\"value\":\"vm;\\n\\tnone\"},\"X-Plain\":\"p\","
+    "\"X-Arr\":[\"a\",{\"value\":\"b\",\"order\":0}]},"
+    "\"remove_headers\":{\"X-Spamd-Bar\":0,\"X-Spam\":0}}}";
+
+static char *rewrite_version(const char *msg, rk_header_style style, int keep, int version)
+{
+    rk_result r;
+    if (parse(reply_mh, 0, &r))
+        return NULL;
+    rk_message_opts mo = {.style = style, .keep_existing = keep, .scanner = "T",
+                          .server_version = version};
+    rk_rewrite out;
+    size_t n = 0;
+    unsigned char *flat = NULL;
+    if (rk_message_rewrite((const unsigned char *)msg, strlen(msg), &r, &mo, &out, NULL) == 0) {
+        flat = flatten(&out, &n);
+        if (flat)
+            flat[n] = 0;
+        rk_rewrite_clear(&out);
+    }
+    rk_result_clear(&r);
+    return (char *)flat;
+}
+
+static void test_server_version(void)
+{
+    static const char msg[] = "From: a\nX-Spamd-Bar: old\n\nbody\n";
+    static const char ours[] = "From: a\nX-Spamd-Bar: old\nX-Spam-Scanner: T\nX-Spam-Scan-Time: 0\n"
+                               "X-Spam-Action: no action\nX-Spam-Score: 2.00 / 15.00\n"
+                               "X-Spam-Level: **\nX-Spam-Symbols: S\n";
+    static const char milter[] = "X-Spamd-Bar: ++\nAuthentication-Results: vm;\n\tnone\n"
+                                 "X-Plain: p\nX-Arr: a\nX-Arr: b\n";
+    char with[512], without[512];
+    snprintf(with, sizeof with, "%s%s\nbody\n", ours, milter);
+    snprintf(without, sizeof without, "%s\nbody\n", ours);
+    static const struct {
+        int version;
+        int added;
+    } v[] = {{30400, 0}, {31201, 0}, {31303, 0}, {31400, 1}, {31402, 1}, {40105, 1}, {0, 1}};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char *got = rewrite_version(msg, RK_STYLE_RSPAMC, 1, v[i].version);
+        ok(got && !strcmp(got, v[i].added ? with : without),
+           "keep_existing, server %d: milter.add_headers %s, as its rspamc --mime", v[i].version,
+           v[i].added ? "added" : "not added");
+        free(got);
+    }
+    /* Not rspamc's output: applied as a milter applies them, on every version. */
+    char *got = rewrite_version(msg, RK_STYLE_RSPAMC, 0, 30400);
+    ok(got && strstr(got, milter) && !strstr(got, "X-Spamd-Bar: old"),
+       "without keep_existing, server 3.4: milter.add_headers added, old copies removed");
+    free(got);
+    got = rewrite_version(msg, RK_STYLE_SPAMASSASSIN, 1, 30400);
+    ok(got && strstr(got, milter) && strstr(got, "X-Spamd-Bar: old"),
+       "keep_existing in the spamassassin style, server 3.4: milter.add_headers added");
+    free(got);
+    /* The edits a milter applies follow the same rule. */
+    rk_result r;
+    rk_edits e;
+    size_t adds = 0;
+    rk_message_opts mo = {.style = RK_STYLE_RSPAMC, .keep_existing = 1, .server_version = 31201};
+    if (parse(reply_mh, 0, &r) == 0) {
+        if (rk_message_edits((const unsigned char *)msg, sizeof msg - 1, &r, &mo, &e, NULL) == 0) {
+            for (size_t i = 0; i < e.n; i++)
+                adds += e.v[i].kind == RK_EDIT_ADD;
+            rk_edits_clear(&e);
+        }
+        rk_result_clear(&r);
+    }
+    ok(adds == 6, "edits, keep_existing, server 3.12: only rspamc's own fields (%zu)", adds);
+}
+
 int main(void)
 {
     test_eoh();
@@ -670,6 +749,7 @@ int main(void)
     test_rewrite();
     test_long();
     test_edits();
+    test_server_version();
     test_random();
     test_mbox();
     return tap_done();
