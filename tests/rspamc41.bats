@@ -379,3 +379,28 @@ PY
     grep -qx 'stored = 42 bytes;' "$M/rspamc.out"
     diff -u "$M/rspamc.out" "$M/rspamkit.out"
 }
+
+@test "every option and command word of this server's rspamc is known to rspamkit, with the same short letter" {
+    for t in scan learn fuzzy ctl; do "rspamkit-$t" --help; done >"$M/ours" 2>&1
+    rspamc --help >"$M/theirs" 2>&1 || true
+    # "  -h, --connect  Specify..." and "  --compact ..." lines of GLib's help
+    grep -oE '^ +(-[A-Za-z?], )?--[a-z0-9-]+' "$M/theirs" | sed 's/^ *//' | sort -u >"$M/opts"
+    [ "$(wc -l <"$M/opts")" -ge 30 ]
+    missing=
+    while read -r opt; do
+        long=${opt##* } short=
+        [[ $opt == -?,* ]] && short=${opt%%,*}
+        [ "$long" = --help ] && continue
+        grep -qE -- "(^| )$long([ =[]|$)" "$M/ours" || missing+=" $long"
+        [ -z "$short" ] || grep -qE -- "^ +$short, $long([ =[]|$)" "$M/ours" || missing+=" $short($long)"
+    done <"$M/opts"
+    [ -z "$missing" ] || { echo "unknown to rspamkit:$missing"; false; }
+    # command words: rspamc --commands "  learn_spam (control*) ..."
+    rspamc --commands 2>&1 | awk '$2 ~ /^\((normal|control)/ {print $1}' >"$M/words"
+    [ "$(wc -l <"$M/words")" -ge 10 ]
+    rspamkit --commands >"$M/ourwords"
+    while read -r w; do
+        grep -qE "^ +$w(:[A-Z]+)? " "$M/ourwords" || missing+=" $w"
+    done <"$M/words"
+    [ -z "$missing" ] || { echo "command words unknown to rspamkit:$missing"; false; }
+}
