@@ -864,7 +864,8 @@ RK_API int rk_scan_request_v3(rk_request *req, rk_headers *h, const rk_headers *
 
 /* The server's milter block, typed: milter.add_headers entries (a string, a
  * {"value": ...} object, or an array of either; one entry per value) and
- * milter.remove_headers entries (integers).  Strings belong to the result. */
+ * milter.remove_headers entries (an integer, or an array of them as Rspamd 4.x
+ * sends; one entry per position).  Strings belong to the result. */
 typedef struct rk_milter_add {
     const char *name;
     const char *value;

@@ -558,9 +558,14 @@ static int add_cb(reader *r, const char *name, void *ud)
     return add_one(r, ud, name);
 }
 
-static int remove_cb(reader *r, const char *name, void *ud)
+typedef struct remove_elem {
+    parse *ps;
+    const char *name;
+} remove_elem;
+
+/* One position: an integer (anything else: nothing). */
+static int remove_one(reader *r, parse *ps, const char *name)
 {
-    parse *ps = ud;
     rk_result *res = ps->res;
     int c = peek(r), is_int = 0;
     double v;
@@ -575,6 +580,25 @@ static int remove_cb(reader *r, const char *name, void *ud)
         return -1;
     res->milter_remove[res->n_milter_remove++] = (rk_milter_remove){name, (long long)v};
     return 0;
+}
+
+static int remove_elem_cb(reader *r, const char *key, void *ud)
+{
+    (void)key;
+    remove_elem *e = ud;
+    return remove_one(r, e->ps, e->name);
+}
+
+/* {"Name": N} or, from Rspamd 4.x's milter_headers, {"Name": [N, M, ...]}: positions in the
+ * message as received, each removed (Rspamd's milter sends one change per position). */
+static int remove_cb(reader *r, const char *name, void *ud)
+{
+    if (peek(r) == '[') {
+        r->p++;
+        remove_elem e = {ud, name};
+        return array(r, remove_elem_cb, &e);
+    }
+    return remove_one(r, ud, name);
 }
 
 /* A key given twice: the last value counts, as in jansson. */

@@ -308,6 +308,14 @@ static void test_rewrite(void)
           "A: 1\nX-Foo: f1\nX-Bar: b1\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0\n"
           "X-Spam-Action: no action\nX-Spam-Score: 1.00 / 15.00\nX-Spam-Level: *\nX-Spam-Symbols: S\n"
           "X-Added: yes\nX-Obj: v\nX-Arr: one\nX-Arr: two\nX-Fold: a\n\tb\n\nbody\n");
+    CHECK("remove_headers positions as an array (Rspamd 4.x remove_ar_from): the 1st and 3rd as received",
+          "From: a\nAuthentication-Results: one\nAuthentication-Results: two\n"
+          "Authentication-Results: three\n\nb\n",
+          "{\"score\":0,\"required_score\":15,\"action\":\"no action\",\"symbols\":{},"
+          "\"milter\":{\"remove_headers\":{\"Authentication-Results\":[1,3,\"x\",9]}}}", NULL,
+          RK_STYLE_RSPAMC, 0, NO_RESULT,
+          "From: a\nAuthentication-Results: two\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0\n"
+          "X-Spam-Action: no action\nX-Spam-Score: 0.00 / 15.00\nX-Spam-Level: \nX-Spam-Symbols: \n\nb\n");
     CHECK("our own X-Spam survives the server's remove_headers",
           "From: a\nX-Spam: yes\n\nb\n", reply_f3, NULL, RK_STYLE_RSPAMC, 0, NO_RESULT,
           "From: a\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0\nX-Spam: yes\n"
