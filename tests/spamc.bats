@@ -190,6 +190,19 @@ check_report() { # output of -R/-r: score line, then the details table
     done
 }
 
+@test "default mode: one X-Spam-Status and X-Spam-Level, as spamc, when the server's milter_headers adds its own" {
+    # the test servers' milter_headers has the x-spam-status and x-spam-level routines
+    rspamc -h "$NORMAL" -j "$M/spam.eml" |
+        jq -e '.milter.add_headers | has("X-Spam-Status") and has("X-Spam-Level")' >/dev/null
+    for m in spam ham; do
+        for name in X-Spam-Status X-Spam-Level; do
+            want=$(sa < "$M/$m.eml" | sed '/^\r\{0,1\}$/q' | grep -c "^$name:")
+            got=$(rk < "$M/$m.eml" | sed '/^\r\{0,1\}$/q' | grep -c "^$name:")
+            [ "$want" -eq 1 ] && [ "$got" -eq "$want" ] || { echo "$m: $name: spamc $want, rspamkit $got"; false; }
+        done
+    done
+}
+
 @test "default mode: CRLF, no final newline and NUL bytes come back byte for byte" {
     printf 'From: a@example.com\r\nTo: b@example.org\r\nSubject: crlf\r\n\r\nline one\r\nline\0two' > "$M/odd.eml"
     rk < "$M/odd.eml" > "$M/out"

@@ -655,8 +655,11 @@ static int plan_build(plan *p, const unsigned char *msg, size_t len, const rk_re
             put_rspamc_set(p, r, o->elapsed);
         for (size_t i = 0; i < r->n_dkim; i++)
             add_field(p, "DKIM-Signature", r->dkim[i]);
+        /* In the spamassassin style, the server's X-Spam-Status or X-Spam-Level (its
+         * milter_headers routines) would be a second copy of ours: spamc gives one. */
         for (size_t i = 0; adds_milter_headers(o) && i < r->n_milter_add; i++)
-            if (valid_header_name(r->milter_add[i].name))
+            if (valid_header_name(r->milter_add[i].name) &&
+                !(o->style == RK_STYLE_SPAMASSASSIN && in_list(r->milter_add[i].name, sa_names)))
                 add_field(p, r->milter_add[i].name, r->milter_add[i].value);
         if (new_subject && !p->replace) {
             field_begin(p, "Subject");

@@ -733,6 +733,34 @@ static void test_server_version(void)
     ok(got && strstr(got, milter) && strstr(got, "X-Spamd-Bar: old"),
        "keep_existing in the spamassassin style, server 3.4: milter.add_headers added");
     free(got);
+    /* spamc gives one X-Spam-Status and X-Spam-Level: the server's copies (its milter_headers
+     * routines of those names) are not added in the spamassassin style; others are. */
+    {
+        static const char sa_reply[] =
+            "{\"score\":2,\"required_score\":15,\"action\":\"no action\",\"symbols\":{},"
+            "\"milter\":{\"add_headers\":{\"X-Spam-Status\":{\"value\":\"No, score=2.00\"},"
+            "\"x-spam-level\":\"**\",\"X-Spamd-Bar\":\"++\"}}}";
+        rk_result rs;
+        char *sa = NULL;
+        if (parse(sa_reply, 0, &rs) == 0) {
+            rk_message_opts so = {.style = RK_STYLE_SPAMASSASSIN, .scanner = "T"};
+            rk_rewrite out;
+            size_t n = 0;
+            if (rk_message_rewrite((const unsigned char *)msg, sizeof msg - 1, &rs, &so, &out,
+                                   NULL) == 0) {
+                sa = (char *)flatten(&out, &n);
+                if (sa)
+                    sa[n] = 0;
+                rk_rewrite_clear(&out);
+            }
+            rk_result_clear(&rs);
+        }
+        ok(sa && !strcmp(sa, "From: a\nX-Spam-Scanner: T\n"
+                              "X-Spam-Status: No, score=2.0 required=15.0 tests=none\n"
+                              "X-Spam-Level: **\nX-Spamd-Bar: ++\n\nbody\n"),
+           "spamassassin style: the server's X-Spam-Status and X-Spam-Level not added twice");
+        free(sa);
+    }
     /* The edits a milter applies follow the same rule. */
     rk_result r;
     rk_edits e;
