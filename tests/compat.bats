@@ -78,12 +78,19 @@ score_ties() {
     [ "$(rspamc -h "$NORMAL" -E -j | jq -r .filename)" = "$(rspamkit-scan -h "$NORMAL" -E -j | jq -r .filename)" ]
 }
 
-@test "200 SpamAssassin corpus messages: same action, score and symbol set as rspamc" {
+# corpus_sample N DIR: the first N messages of the SpamAssassin corpus's spam-2 and of its
+# easy-ham-1 (named ham-*) copied into DIR, a new directory.
+corpus_sample() {
+    local corpus f
     corpus=$("$SRC/tests/corpus/fetch" 2>/dev/null | tail -n 1)
-    [ -d "$corpus/spam-2" ] || { echo "corpus not available: $corpus"; false; }
-    mkdir "$M/c"
-    ls "$corpus/spam-2"/*.txt | head -n 100 | xargs cp -t "$M/c"
-    for f in $(ls "$corpus/easy-ham-1"/*.txt | head -n 100); do cp "$f" "$M/c/ham-${f##*/}"; done
+    [ -d "$corpus/spam-2" ] || { echo "corpus not available: $corpus"; return 1; }
+    mkdir "$2"
+    ls "$corpus/spam-2"/*.txt | head -n "$1" | xargs cp -t "$2"
+    for f in $(ls "$corpus/easy-ham-1"/*.txt | head -n "$1"); do cp "$f" "$2/ham-${f##*/}"; done
+}
+
+@test "200 SpamAssassin corpus messages: same action, score and symbol set as rspamc" {
+    corpus_sample 100 "$M/c"
     [ "$(ls "$M/c" | wc -l)" -eq 200 ]
     # scores as values to 1/100: rspamc 3.12 and later print 7.039999 as 7.04
     summarize='{f: .filename, a: .action, s: (.score * 100 | round), y: (.symbols | keys)}'
@@ -110,11 +117,7 @@ mime_compare() {
 }
 
 @test "--mime --keep-existing-headers: rspamc's bytes, milter headers as this version's rspamc (30 corpus messages, LF and CRLF)" {
-    corpus=$("$SRC/tests/corpus/fetch" 2>/dev/null | tail -n 1)
-    [ -d "$corpus/spam-2" ] || { echo "corpus not available: $corpus"; false; }
-    mkdir "$M/c"
-    ls "$corpus/spam-2"/*.txt | head -n 15 | xargs cp -t "$M/c"
-    for f in $(ls "$corpus/easy-ham-1"/*.txt | head -n 15); do cp "$f" "$M/c/ham-${f##*/}"; done
+    corpus_sample 15 "$M/c"
     for f in "$M"/*.eml; do
         cp "$f" "$M/c/"
         sed 's/$/\r/' "$f" >"$M/c/crlf-${f##*/}"
