@@ -388,10 +388,26 @@ static void field_begin(plan *p, const char *name)
     l->value = p->added.len;
 }
 
+/* The length of b without its last line when that line, after a line break, is blanks
+ * only (a fold that nothing followed); b's length otherwise. A field's first line
+ * starts with its name, so only a line the field itself folded can be cut. */
+static size_t without_blank_line(const rk_buf *b)
+{
+    size_t i = b->len;
+    while (i > 0 && is_blank(b->p[i - 1]))
+        i--;
+    if (i == 0 || !is_break(b->p[i - 1]))
+        return b->len;
+    while (i > 0 && is_break(b->p[i - 1]))
+        i--;
+    return i;
+}
+
 static void field_end(plan *p)
 {
     if (p->oom)
         return;
+    p->added.len = without_blank_line(&p->added);
     p->lines[p->n_lines - 1].value_end = p->added.len;
     puts_(p, &p->added, p->eoh.eol);
 }
@@ -417,9 +433,11 @@ static void put_value(plan *p, rk_buf *b, const char *v)
         }
         if (!s[w])
             return;
-        puts_(p, b, p->eoh.eol);
-        if (*s != ' ' && *s != '\t')
-            put(p, b, "\t", 1);
+        if (without_blank_line(b) == b->len) { /* else: go on on the fold's line */
+            puts_(p, b, p->eoh.eol);
+            if (*s != ' ' && *s != '\t')
+                put(p, b, "\t", 1);
+        }
     }
 }
 

@@ -316,6 +316,12 @@ static void test_rewrite(void)
           RK_STYLE_RSPAMC, 0, NO_RESULT,
           "From: a\nAuthentication-Results: two\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0\n"
           "X-Spam-Action: no action\nX-Spam-Score: 0.00 / 15.00\nX-Spam-Level: \nX-Spam-Symbols: \n\nb\n");
+    CHECK("symbol names that start with or are a line break: no line of blanks (fuzz finding)",
+          "From: a\n\nbody\n",
+          "{\"score\":0,\"required_score\":15,\"action\":\"no action\",\"symbols\":{"
+          "\"A\":{},\"\\r\\n_B\":{},\"\\r\\n\":{}}}", NULL, RK_STYLE_RSPAMC, 1, NO_RESULT,
+          "From: a\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0\nX-Spam-Action: no action\n"
+          "X-Spam-Score: 0.00 / 15.00\nX-Spam-Level: \nX-Spam-Symbols: A,\n\t_B,\n\nbody\n");
     CHECK("our own X-Spam survives the server's remove_headers",
           "From: a\nX-Spam: yes\n\nb\n", reply_f3, NULL, RK_STYLE_RSPAMC, 0, NO_RESULT,
           "From: a\nX-Spam-Scanner: rspamkit T\nX-Spam-Scan-Time: 0\nX-Spam: yes\n"
