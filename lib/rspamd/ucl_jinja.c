@@ -1405,7 +1405,7 @@ int rk_ucl_jinja(const rk_ucl_env *env, const char *file, const unsigned char *i
               .pos = text, .msg = msg, .msgsz = msgsz};
     out o = {.last = SIZE_MAX};
     scope top = {0};
-    int rc = -1;
+    volatile int rc = -1; /* set after setjmp, read after a longjmp */
     if (setjmp(c.fail) == 0) {
         parser ps = {&c, text, text + tlen, 0};
         nlist l = {0};
