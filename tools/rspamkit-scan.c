@@ -141,6 +141,17 @@ static int cmp_sym(const void *a, const void *b)
     return r ? r : (x < y ? -1 : x > y);
 }
 
+/* r's symbols in --sort order (the server's for none); NULL without memory. Free it. */
+static const rk_symbol **sorted_symbols(const rk_result *r)
+{
+    const rk_symbol **syms = malloc((r->n_symbols + 1) * sizeof *syms);
+    for (size_t i = 0; syms && i < r->n_symbols; i++)
+        syms[i] = &r->symbols[i];
+    if (syms && sort_by.key != 2)
+        qsort(syms, r->n_symbols, sizeof *syms, cmp_sym);
+    return syms;
+}
+
 static int parse_sort(const char *s)
 {
     sort_by.key = 0;
@@ -213,11 +224,7 @@ static void render_text(FILE *f, const rk_result *r)
     if (r->has_score && r->has_required)
         fprintf(f, "Score: %s%.2f%s / %s%.2f%s\n", tk_bold(), r->score, tk_reset(), tk_bold(),
                 r->required_score, tk_reset());
-    const rk_symbol **syms = malloc((r->n_symbols + 1) * sizeof *syms);
-    for (size_t i = 0; syms && i < r->n_symbols; i++)
-        syms[i] = &r->symbols[i];
-    if (syms && sort_by.key != 2)
-        qsort(syms, r->n_symbols, sizeof *syms, cmp_sym);
+    const rk_symbol **syms = sorted_symbols(r);
     for (size_t i = 0; syms && i < r->n_symbols; i++) {
         const rk_symbol *s = syms[i];
         fprintf(f, "Symbol: %s", s->name);
@@ -353,11 +360,7 @@ static void render_human(FILE *f, const rk_result *r)
     fputs(" pts rule name              description\n"
           "---- ---------------------- --------------------------------------------------\n",
           f);
-    const rk_symbol **syms = malloc((r->n_symbols + 1) * sizeof *syms);
-    for (size_t i = 0; syms && i < r->n_symbols; i++)
-        syms[i] = &r->symbols[i];
-    if (syms && sort_by.key != 2)
-        qsort(syms, r->n_symbols, sizeof *syms, cmp_sym);
+    const rk_symbol **syms = sorted_symbols(r);
     for (size_t i = 0; syms && i < r->n_symbols; i++) {
         const rk_symbol *s = syms[i];
         char *line = NULL;
