@@ -290,6 +290,11 @@ RK_API void rk_result_clear(rk_result *r);
  * or -1 for an action that is neither (custom, discard, quarantine). */
 RK_API int rk_action_is_spam(const char *action);
 
+/* The score of `action` ("reject", "add header", "greylist"...: the names
+ * the server uses) in the reply's "thresholds" object (Rspamd 3.5 and later
+ * send one): 1 with *score set, 0 when the reply gives no number for it. */
+RK_API int rk_result_threshold(const rk_result *r, const char *action, double *score);
+
 /* ------------------------------------------------------------------ output */
 
 typedef enum rk_emit_format {
@@ -301,6 +306,11 @@ typedef enum rk_emit_format {
 /* Serialise `v` the way libucl does (number and string rules of rspamc /
  * rspamadm). Returns a malloc'd NUL-terminated string, or NULL on ENOMEM. */
 RK_API char *rk_emit(const json_t *v, rk_emit_format fmt, size_t *len);
+/* The member `name` of a result that is kept as JSON ("urls", "emails",
+ * "messages", "thresholds", "profile") as rk_emit writes it; NULL when the
+ * reply has no such member or for lack of memory. */
+RK_API char *rk_result_emit_member(const rk_result *r, const char *name, rk_emit_format fmt,
+                                   size_t *len);
 
 /* ---------------------------------------------------------------- messages */
 
@@ -671,6 +681,13 @@ typedef struct rk_action_score {
 RK_API int rk_ctl_actions(const rk_ctl_doc *d, rk_action_score **out, size_t *n,
                           rk_error *err);
 
+/* neural_learn (Rspamd 4.1): given the reply of GET /plugins/neural/config,
+ * does the neural rule `rule` (NULL: "default") learn from a scan (1), or
+ * from the controller's /plugins/neural/learn_message (0)?  As rspamc 4.1,
+ * 0 only when the reply lists the rule with "requires_scan" other than true;
+ * 1 for anything else, an error reply included. */
+RK_API int rk_ctl_neural_requires_scan(const rk_ctl_doc *d, const char *rule);
+
 /*
  * Canonical name of an action ("add_header", "Add-Header" -> "add header").
  * Returns 0 and sets *canon to a static string, or -1 if unknown.
@@ -1004,6 +1021,17 @@ RK_API char *rk_emit_reply(const json_t *reply, rk_emit_format fmt, const char *
                            double scan_time, size_t *len);
 RK_API char *rk_emit_error(rk_emit_format fmt, const char *filename, const char *msg,
                            size_t *len);
+
+/*
+ * neural_learn's report as rspamc 4.1 prints it, for a result parsed with
+ * RK_RESULT_TREE: for a scan reply "success = true;" and "method = "scan";",
+ * else the reply's "success" read as UCL reads a boolean; then "filename",
+ * "scan_time", "class" (`cls`), "stored" and "key", each on its own line
+ * ending with ";" and only when the reply has it (class always).  Malloc'd
+ * NUL-terminated string ending with a newline (*len set when len is
+ * non-NULL), or NULL for lack of memory.
+ */
+RK_API char *rk_emit_neural(const rk_result *r, const char *cls, size_t *len);
 
 /* ============================================== end of the message layer */
 

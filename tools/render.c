@@ -36,10 +36,10 @@ static void put_emitted(FILE *f, char *s, size_t len)
     fputc('\n', f);
 }
 
-void tk_dump_reply(FILE *f, const json_t *reply, tk_outfmt fmt, const char *filename, double t)
+void tk_dump_reply(FILE *f, const rk_result *r, tk_outfmt fmt, const char *filename, double t)
 {
     size_t len = 0;
-    char *s = rk_emit_reply(reply, tk_emit_format(fmt), filename, t, &len);
+    char *s = rk_emit_reply(r->json, tk_emit_format(fmt), filename, t, &len);
     put_emitted(f, s, len);
 }
 

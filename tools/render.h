@@ -21,7 +21,7 @@ void tk_print_time(FILE *f, double t);
 
 /* Dump `reply` (JSON/UCL) with "filename" (when non-NULL) and "scan_time"
  * appended to a top-level object, followed by a newline. */
-void tk_dump_reply(FILE *f, const json_t *reply, tk_outfmt fmt, const char *filename, double t);
+void tk_dump_reply(FILE *f, const rk_result *r, tk_outfmt fmt, const char *filename, double t);
 
 /* A failure as one JSON value: {"filename": ..., "error": ...}. */
 void tk_dump_error(FILE *f, tk_outfmt fmt, const char *filename, const char *msg);

@@ -198,13 +198,11 @@ static const char *action_color(const char *a, int *canon)
     return "\033[1m";
 }
 
-static void print_inline(FILE *f, const json_t *v, int pretty)
+/* The reply's "urls" or "emails" list as rspamc prints it: pretty with
+ * --extended-urls, else compact; NULL when the reply has none. */
+static char *reply_list(const rk_result *r, const char *name)
 {
-    char *s = rk_emit(v, pretty ? RK_EMIT_JSON : RK_EMIT_COMPACT, NULL);
-    if (s) {
-        fputs(s, f);
-        free(s);
-    }
+    return rk_result_emit_member(r, name, o.ext_urls ? RK_EMIT_JSON : RK_EMIT_COMPACT, NULL);
 }
 
 static void render_text(FILE *f, const rk_result *r)
@@ -245,15 +243,12 @@ static void render_text(FILE *f, const rk_result *r)
         fprintf(f, "Message-ID: %s\n", r->message_id);
     if (r->queue_id)
         fprintf(f, "Queue-ID: %s\n", r->queue_id);
-    if (r->urls) {
-        fputs("Urls: ", f);
-        print_inline(f, r->urls, o.ext_urls);
-        fputc('\n', f);
-    }
-    if (r->emails) {
-        fputs("Emails: ", f);
-        print_inline(f, r->emails, o.ext_urls);
-        fputc('\n', f);
+    static const char *const lists[][2] = {{"urls", "Urls"}, {"emails", "Emails"}};
+    for (size_t i = 0; i < 2; i++) {
+        char *list = reply_list(r, lists[i][0]);
+        if (list)
+            fprintf(f, "%s: %s\n", lists[i][1], list);
+        free(list);
     }
     if (r->error)
         fprintf(f, "Scan error: %s\n", r->error);
@@ -319,14 +314,14 @@ static int action_number(const char *a)
 
 static double threshold(const rk_result *r, const char *name, double dflt)
 {
-    json_t *v = r->thresholds ? json_object_get(r->thresholds, name) : NULL;
-    return json_is_number(v) ? json_number_value(v) : dflt;
+    double v;
+    return rk_result_threshold(r, name, &v) ? v : dflt;
 }
 
 /* Print a list of URLs or emails as -R does, unless it is empty. */
-static void human_list(FILE *f, const char *what, const json_t *v)
+static void human_list(FILE *f, const char *what, const rk_result *r, const char *name)
 {
-    char *s = v ? rk_emit(v, o.ext_urls ? RK_EMIT_JSON : RK_EMIT_COMPACT, NULL) : NULL;
+    char *s = reply_list(r, name);
     if (s && strcmp(s, "[]") != 0) {
         char *line = NULL;
         if (asprintf(&line, "%s found: %s", what, s) >= 0) {
@@ -382,8 +377,8 @@ static void render_human(FILE *f, const rk_result *r)
     }
     free(syms);
     fputc('\n', f);
-    human_list(f, "Domains", r->urls);
-    human_list(f, "Emails", r->emails);
+    human_list(f, "Domains", r, "urls");
+    human_list(f, "Emails", r, "emails");
     if (r->error)
         fprintf(f, "Scan error: %s\n", r->error);
 }
@@ -392,31 +387,10 @@ static void render_human(FILE *f, const rk_result *r)
  * training went with the scan), or for the controller's learn_message reply. */
 static void render_neural(FILE *f, const rk_result *r)
 {
-    const json_t *j = r->json;
-    if (json_object_get(j, "default") || json_object_get(j, "action")) {
-        fputs("success = true;\nmethod = \"scan\";\n", f);
-    } else {
-        json_t *ok = json_object_get(j, "success");
-        /* UCL's boolean of a value: true, a non-zero number, "true"/"yes"/"on" */
-        int yes = json_is_true(ok) || (json_is_number(ok) && json_number_value(ok) != 0) ||
-                  (json_is_string(ok) && (strcasecmp(json_string_value(ok), "true") == 0 ||
-                                          strcasecmp(json_string_value(ok), "yes") == 0 ||
-                                          strcasecmp(json_string_value(ok), "on") == 0));
-        fprintf(f, "success = %s;\n", yes ? "true" : "false");
-    }
-    json_t *v = json_object_get(j, "filename");
-    if (json_is_string(v))
-        fprintf(f, "filename = \"%s\";\n", json_string_value(v));
-    v = json_object_get(j, "scan_time");
-    if (json_is_number(v) && json_number_value(v) >= 0)
-        fprintf(f, "scan_time = %.6f;\n", json_number_value(v));
-    fprintf(f, "class = \"%s\";\n", neural_class);
-    v = json_object_get(j, "stored");
-    if (json_is_number(v))
-        fprintf(f, "stored = %ju bytes;\n", (uintmax_t)json_number_value(v));
-    v = json_object_get(j, "key");
-    if (json_is_string(v))
-        fprintf(f, "key = \"%s\";\n", json_string_value(v));
+    char *s = rk_emit_neural(r, neural_class, NULL);
+    if (s)
+        fputs(s, f);
+    free(s);
 }
 
 /* neural_learn: as rspamc 4.1, first ask the controller for the neural rules
@@ -450,12 +424,10 @@ static rk_client *neural_plan(void)
     rk_error_clear(&e);
     int learn_message = 0;
     if (c && rk_client_request(c, &req, &resp, &e) == 0) {
-        json_t *j = json_loadb((const char *)resp.body, resp.body_len, 0, NULL);
-        json_t *rules = json_object_get(json_object_get(j, "data"), "rules");
-        const char *name = rk_headers_get(&st.base, "Rule");
-        json_t *rq = json_object_get(json_object_get(rules, name ? name : "default"), "requires_scan");
-        learn_message = json_is_object(rules) && rq && !json_is_true(rq);
-        json_decref(j);
+        rk_ctl_doc *d = NULL;
+        rk_ctl_doc_parse(resp.body, resp.body_len, &d, NULL);
+        learn_message = !rk_ctl_neural_requires_scan(d, rk_headers_get(&st.base, "Rule"));
+        rk_ctl_doc_free(d);
     } else if (st.fmt != TK_OUT_JSON && st.fmt != TK_OUT_COMPACT) {
         size_t n = why ? strlen(why) : 0;
         while (n && why[n - 1] == '\n')
@@ -645,7 +617,7 @@ static int done_cb(void *ud, void *token, rk_response *resp, const rk_error *err
             if (st.fmt == TK_OUT_TEXT)
                 (neural_class ? render_neural : o.human ? render_human : render_text)(f, &r);
             else
-                tk_dump_reply(f, r.json, st.fmt, j->in.label, resp->elapsed);
+                tk_dump_reply(f, &r, st.fmt, j->in.label, resp->elapsed);
             /* rspamc writes -j, --compact and --ucl output without its final
              * newline, then this, then the newline */
             int text = st.fmt == TK_OUT_TEXT;

@@ -659,6 +659,13 @@ RK_API int rk_ctl_uptime(const rk_ctl_doc *d, rk_uptime *out, rk_error *err)
     return 0;
 }
 
+RK_API int rk_ctl_neural_requires_scan(const rk_ctl_doc *d, const char *rule)
+{
+    json_t *rules = d ? json_object_get(json_object_get(d->v, "data"), "rules") : NULL;
+    json_t *rq = json_object_get(json_object_get(rules, rule ? rule : "default"), "requires_scan");
+    return !(json_is_object(rules) && rq && !json_is_true(rq));
+}
+
 /* The actions of an /actions reply (a JSON array). */
 static rk_action_score *actions_of(const json_t *a, size_t *n)
 {

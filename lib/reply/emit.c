@@ -5,8 +5,10 @@
 
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* libucl prints doubles by comparing against the value cast to int. */
 static void fmt_double(char *out, size_t sz, double v)
@@ -237,4 +239,58 @@ RK_API char *rk_emit_error(rk_emit_format fmt, const char *filename, const char 
     char *s = rk_emit(o, fmt, len);
     json_decref(o);
     return s;
+}
+
+RK_API char *rk_result_emit_member(const rk_result *r, const char *name, rk_emit_format fmt,
+                                   size_t *len)
+{
+    static const char *const names[] = {"messages", "urls", "emails", "thresholds", "profile"};
+    if (!r || !name)
+        return NULL;
+    const json_t *kept[] = {r->messages, r->urls, r->emails, r->thresholds, r->profile};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strcmp(name, names[i]) == 0)
+            return kept[i] ? rk_emit(kept[i], fmt, len) : NULL;
+    return NULL;
+}
+
+/* UCL's boolean of a value: true, a non-zero number, "true"/"yes"/"on" */
+static int ucl_true(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    return json_is_true(v) || (json_is_number(v) && json_number_value(v) != 0) ||
+           (s && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 ||
+                  strcasecmp(s, "on") == 0));
+}
+
+RK_API char *rk_emit_neural(const rk_result *r, const char *cls, size_t *len)
+{
+    const json_t *j = r ? r->json : NULL;
+    rk_buf b = {0};
+    int rc;
+    if (json_object_get(j, "default") || json_object_get(j, "action"))
+        rc = rk_buf_puts(&b, "success = true;\nmethod = \"scan\";\n");
+    else
+        rc = rk_buf_printf(&b, "success = %s;\n",
+                           ucl_true(json_object_get(j, "success")) ? "true" : "false");
+    json_t *v = json_object_get(j, "filename");
+    if (json_is_string(v))
+        rc |= rk_buf_printf(&b, "filename = \"%s\";\n", json_string_value(v));
+    v = json_object_get(j, "scan_time");
+    if (json_is_number(v) && json_number_value(v) >= 0)
+        rc |= rk_buf_printf(&b, "scan_time = %.6f;\n", json_number_value(v));
+    rc |= rk_buf_printf(&b, "class = \"%s\";\n", cls ? cls : "");
+    v = json_object_get(j, "stored");
+    if (json_is_number(v))
+        rc |= rk_buf_printf(&b, "stored = %ju bytes;\n", (uintmax_t)json_number_value(v));
+    v = json_object_get(j, "key");
+    if (json_is_string(v))
+        rc |= rk_buf_printf(&b, "key = \"%s\";\n", json_string_value(v));
+    if (rc) {
+        rk_buf_free(&b);
+        return NULL;
+    }
+    if (len)
+        *len = b.len;
+    return (char *)b.p;
 }

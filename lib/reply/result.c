@@ -857,6 +857,15 @@ RK_API int rk_action_is_spam(const char *a)
     return -1;
 }
 
+RK_API int rk_result_threshold(const rk_result *r, const char *action, double *score)
+{
+    json_t *v = r && action ? json_object_get(r->thresholds, action) : NULL;
+    if (!json_is_number(v))
+        return 0;
+    *score = json_number_value(v);
+    return 1;
+}
+
 /* ------------------------------------------------------- the scan exchange */
 
 RK_API int rk_scan_request(rk_request *req, rk_headers *h, const rk_headers *base,

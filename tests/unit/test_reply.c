@@ -521,8 +521,78 @@ static void test_emit(void)
     json_decref(v);
 }
 
+static void test_result_extras(void)
+{
+    const char *body = "{\"action\":\"no action\",\"score\":1.5,\"required_score\":15,"
+                       "\"thresholds\":{\"reject\":15,\"add header\":6,\"greylist\":\"4\"},"
+                       "\"urls\":[\"example.com\"],\"emails\":[]}";
+    rk_result r;
+    rk_error err;
+    ok(rk_result_parse((const unsigned char *)body, strlen(body), 0, 0, &r, &err) == 0,
+       "a reply with thresholds parses");
+    double v = -1;
+    ok(rk_result_threshold(&r, "add header", &v) == 1 && v == 6, "threshold of add header");
+    v = -1;
+    ok(rk_result_threshold(&r, "greylist", &v) == 0 && v == -1,
+       "a threshold that is not a number is absent");
+    ok(rk_result_threshold(&r, "rewrite subject", &v) == 0, "a missing threshold is absent");
+    char *s = rk_result_emit_member(&r, "urls", RK_EMIT_COMPACT, NULL);
+    is_str(s, "[\"example.com\"]", "urls as compact JSON");
+    free(s);
+    s = rk_result_emit_member(&r, "emails", RK_EMIT_JSON, NULL);
+    is_str(s, "[]", "an empty emails list");
+    free(s);
+    ok(rk_result_emit_member(&r, "profile", RK_EMIT_JSON, NULL) == NULL,
+       "a member the reply lacks is NULL");
+    ok(rk_result_emit_member(&r, "action", RK_EMIT_JSON, NULL) == NULL,
+       "a member that is not kept as JSON is NULL");
+    rk_result_clear(&r);
+    ok(rk_result_threshold(&r, "reject", &v) == 0, "a cleared result has no thresholds");
+
+    /* neural_learn's report: a scan reply, then learn_message replies */
+    ok(rk_result_parse((const unsigned char *)body, strlen(body), 0, RK_RESULT_TREE, &r, &err) == 0,
+       "parsed with its tree");
+    size_t len = 0;
+    s = rk_emit_neural(&r, "spam", &len);
+    is_str(s, "success = true;\nmethod = \"scan\";\nclass = \"spam\";\n", "neural report of a scan");
+    ok(s && len == strlen(s), "its length");
+    free(s);
+    rk_result_clear(&r);
+    const char *learn = "{\"success\":\"yes\",\"filename\":\"m.eml\",\"scan_time\":0.25,"
+                        "\"stored\":1234,\"key\":\"k1\"}";
+    ok(rk_result_parse((const unsigned char *)learn, strlen(learn), 0, RK_RESULT_TREE, &r, &err) == 0,
+       "a learn_message reply parses");
+    s = rk_emit_neural(&r, "ham", NULL);
+    is_str(s,
+           "success = true;\nfilename = \"m.eml\";\nscan_time = 0.250000;\nclass = \"ham\";\n"
+           "stored = 1234 bytes;\nkey = \"k1\";\n",
+           "neural report of learn_message, \"yes\" read as true");
+    free(s);
+    rk_result_clear(&r);
+    const char *no = "{\"success\":0,\"scan_time\":-1}";
+    ok(rk_result_parse((const unsigned char *)no, strlen(no), 0, RK_RESULT_TREE, &r, &err) == 0,
+       "a failed learn_message reply parses");
+    s = rk_emit_neural(&r, "ham", NULL);
+    is_str(s, "success = false;\nclass = \"ham\";\n", "0 is false; a negative scan_time is left out");
+    free(s);
+    rk_result_clear(&r);
+
+    /* which neural rules learn without a scan */
+    const char *cfg = "{\"data\":{\"rules\":{\"default\":{\"requires_scan\":false},"
+                      "\"big\":{\"requires_scan\":true},\"other\":{}}}}";
+    rk_ctl_doc *d = NULL;
+    ok(rk_ctl_doc_parse(cfg, strlen(cfg), &d, &err) == 0, "a neural config parses");
+    ok(rk_ctl_neural_requires_scan(d, NULL) == 0, "default rule: learn_message");
+    ok(rk_ctl_neural_requires_scan(d, "big") == 1, "requires_scan true: scan");
+    ok(rk_ctl_neural_requires_scan(d, "other") == 1, "no requires_scan: scan");
+    ok(rk_ctl_neural_requires_scan(d, "missing") == 1, "an unknown rule: scan");
+    rk_ctl_doc_free(d);
+    ok(rk_ctl_neural_requires_scan(NULL, NULL) == 1, "no reply: scan");
+}
+
 int main(void)
 {
+    test_result_extras();
     test_result();
     test_result_strict();
     test_emit();
