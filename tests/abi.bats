@@ -48,6 +48,24 @@ exported() {
     [ -z "$missing" ] || { echo "not documented:$missing"; false; }
 }
 
+@test "layering: the library never prints or exits; the tools call no jansson, curl or sodium function" {
+    lib=$(so)
+    nm -D --undefined-only "$lib" | awk '{ print $2 }' | sed 's/@.*//' >"$BATS_TEST_TMPDIR/lib"
+    grep -q '^json_' "$BATS_TEST_TMPDIR/lib" # the listing works
+    run grep -xE '(__)?(v?f?printf|puts|putchar|fputs|fputc|fwrite|perror|exit|_exit|_Exit|abort)(_chk)?|stdout|stderr' \
+        "$BATS_TEST_TMPDIR/lib"
+    [ -z "$output" ] || { echo "the library calls: $output"; false; }
+    # the tools' own code (rspamkit-configdump also links the internal library)
+    n=0
+    for o in "$RK_BUILDDIR"/tools/*.o "$RK_BUILDDIR"/tools/.libs/*.o; do
+        [ -f "$o" ] || continue
+        n=$((n + 1))
+        run sh -c "nm --undefined-only '$o' | awk '{ print \$2 }' | grep -E '^(json_|curl_|sodium_|crypto_|randombytes_|ZSTD_)'"
+        [ -z "$output" ] || { echo "$o calls: $output"; false; }
+    done
+    [ "$n" -ge 14 ] # every tool and tools/libtools was looked at
+}
+
 @test "rspamkit.h compiles on its own with the cflags rspamkit.pc gives" {
     pc="$RK_BUILDDIR/lib/rspamkit.pc"
     [ -f "$pc" ]
