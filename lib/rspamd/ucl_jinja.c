@@ -317,22 +317,6 @@ static void skip_ws(lexer *x)
         x->p++;
 }
 
-static int at_word(lexer *x, const char *w)
-{
-    size_t n = strlen(w);
-    skip_ws(x);
-    return (size_t)(x->end - x->p) >= n && memcmp(x->p, w, n) == 0 &&
-           (x->p + n == x->end || !ident_char(x->p[n]));
-}
-
-static int accept_word(lexer *x, const char *w)
-{
-    if (!at_word(x, w))
-        return 0;
-    x->p += strlen(w);
-    return 1;
-}
-
 static int at_op(lexer *x, const char *op)
 {
     size_t n = strlen(op);
@@ -340,13 +324,23 @@ static int at_op(lexer *x, const char *op)
     return (size_t)(x->end - x->p) >= n && memcmp(x->p, op, n) == 0;
 }
 
-static int accept_op(lexer *x, const char *op)
+/* `w` as a whole word: not followed by a letter, digit or '_' */
+static int at_word(lexer *x, const char *w)
 {
-    if (!at_op(x, op))
+    size_t n = strlen(w);
+    return at_op(x, w) && (x->p + n == x->end || !ident_char(x->p[n]));
+}
+
+static int accept(lexer *x, const char *s, int (*at)(lexer *, const char *))
+{
+    if (!at(x, s))
         return 0;
-    x->p += strlen(op);
+    x->p += strlen(s);
     return 1;
 }
+
+static int accept_word(lexer *x, const char *w) { return accept(x, w, at_word); }
+static int accept_op(lexer *x, const char *op) { return accept(x, op, at_op); }
 
 static void syntax(lexer *x, const char *what)
 {
