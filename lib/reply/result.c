@@ -533,36 +533,6 @@ static int add_one(reader *r, parse *ps, const char *name)
     return v ? add_push(r, ps, name, v) : 0;
 }
 
-typedef struct add_elem {
-    parse *ps;
-    const char *name;
-} add_elem;
-
-static int add_elem_cb(reader *r, const char *key, void *ud)
-{
-    (void)key;
-    add_elem *a = ud;
-    int c = peek(r);
-    if (c != '{' && c != '"')
-        return skip(r);
-    return add_one(r, a->ps, a->name);
-}
-
-static int add_cb(reader *r, const char *name, void *ud)
-{
-    if (peek(r) == '[') {
-        r->p++;
-        add_elem a = {ud, name};
-        return array(r, add_elem_cb, &a);
-    }
-    return add_one(r, ud, name);
-}
-
-typedef struct remove_elem {
-    parse *ps;
-    const char *name;
-} remove_elem;
-
 /* One position: an integer (anything else: nothing). */
 static int remove_one(reader *r, parse *ps, const char *name)
 {
@@ -582,23 +552,39 @@ static int remove_one(reader *r, parse *ps, const char *name)
     return 0;
 }
 
-static int remove_elem_cb(reader *r, const char *key, void *ud)
+typedef int (*one_fn)(reader *r, parse *ps, const char *name);
+typedef struct each {
+    parse *ps;
+    const char *name;
+    one_fn one;
+} each;
+
+static int each_cb(reader *r, const char *key, void *ud)
 {
     (void)key;
-    remove_elem *e = ud;
-    return remove_one(r, e->ps, e->name);
+    each *e = ud;
+    return e->one(r, e->ps, e->name);
 }
+
+/* A value, or an array of them: one() for each. */
+static int one_or_each(reader *r, parse *ps, const char *name, one_fn one)
+{
+    if (peek(r) == '[') {
+        r->p++;
+        each e = {ps, name, one};
+        return array(r, each_cb, &e);
+    }
+    return one(r, ps, name);
+}
+
+/* {"Name": V} or {"Name": [V, ...]}: each V added */
+static int add_cb(reader *r, const char *name, void *ud) { return one_or_each(r, ud, name, add_one); }
 
 /* {"Name": N} or, from Rspamd 4.x's milter_headers, {"Name": [N, M, ...]}: positions in the
  * message as received, each removed (Rspamd's milter sends one change per position). */
 static int remove_cb(reader *r, const char *name, void *ud)
 {
-    if (peek(r) == '[') {
-        r->p++;
-        remove_elem e = {ud, name};
-        return array(r, remove_elem_cb, &e);
-    }
-    return remove_one(r, ud, name);
+    return one_or_each(r, ud, name, remove_one);
 }
 
 /* A key given twice: the last value counts, as in jansson. */

@@ -577,6 +577,23 @@ static void test_result_extras(void)
     free(s);
     rk_result_clear(&r);
 
+    /* milter blocks with arrays (Rspamd 4.x): each usable element, in order */
+    const char *mil = "{\"milter\":{\"add_headers\":{\"A\":[{\"value\":\"1\",\"order\":0},\"2\",3,[\"x\"],"
+                      "{\"order\":1}],\"B\":\"b\"},\"remove_headers\":{\"C\":[1,\"x\",2.5,-1,3],\"D\":0}}}";
+    ok(rk_result_parse((const unsigned char *)mil, strlen(mil), 0, 0, &r, &err) == 0,
+       "a milter block with arrays parses");
+    ok(r.n_milter_add == 3 && !strcmp(r.milter_add[0].name, "A") &&
+           !strcmp(r.milter_add[0].value, "1") && !strcmp(r.milter_add[1].name, "A") &&
+           !strcmp(r.milter_add[1].value, "2") && !strcmp(r.milter_add[2].name, "B") &&
+           !strcmp(r.milter_add[2].value, "b"),
+       "add_headers: strings and objects' values, other elements left out");
+    ok(r.n_milter_remove == 4 && !strcmp(r.milter_remove[0].name, "C") &&
+           r.milter_remove[0].index == 1 && r.milter_remove[1].index == -1 &&
+           r.milter_remove[2].index == 3 && !strcmp(r.milter_remove[3].name, "D") &&
+           r.milter_remove[3].index == 0,
+       "remove_headers: the integers of an array, in order");
+    rk_result_clear(&r);
+
     /* which neural rules learn without a scan */
     const char *cfg = "{\"data\":{\"rules\":{\"default\":{\"requires_scan\":false},"
                       "\"big\":{\"requires_scan\":true},\"other\":{}}}}";
