@@ -770,3 +770,23 @@ int tk_bulk_exit_code(const tk_bulk *b, int rspamc)
         return TK_EX_SKIPPED;
     return TK_EX_OK;
 }
+
+int tk_parse_sort(const char *s, int *key, int *asc)
+{
+    /* by index: TK_SORT_NAME ... TK_SORT_HITS; "score" is rspamc's other word for weight */
+    static const char *const keys[] = {"name", "weight", "frequency", "time", "hits", "score"};
+    *key = TK_SORT_NAME;
+    *asc = 0;
+    if (!s)
+        return 0;
+    size_t n = strcspn(s, ":");
+    if (s[n] && strcmp(s + n + 1, "asc") != 0)
+        return -1;
+    *asc = s[n] != 0;
+    for (int i = 0; i < 6; i++)
+        if (strlen(keys[i]) == n && strncmp(s, keys[i], n) == 0) {
+            *key = i == 5 ? TK_SORT_WEIGHT : i;
+            return 0;
+        }
+    return -1;
+}

@@ -213,4 +213,10 @@ void tk_print_version(void);
  * read after parsing). Returns -1 to go on, with the positional arguments in
  * *rest / *n_rest, or an exit code (0 after --version, 64 on a usage error). */
 int tk_parse_args(poptContext pc, const int *version, const char ***rest, size_t *n_rest);
+
+/* rspamc's --sort KEY[:asc] (counters' keys; scan reports use name and
+ * weight/score): sets *key to TK_SORT_NAME... (name without a KEY: NULL) and
+ * *asc; -1 for an unknown key. */
+enum { TK_SORT_NAME, TK_SORT_WEIGHT, TK_SORT_FREQUENCY, TK_SORT_TIME, TK_SORT_HITS };
+int tk_parse_sort(const char *s, int *key, int *asc);
 #endif

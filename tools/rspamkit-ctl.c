@@ -179,32 +179,9 @@ static void render_uptime(FILE *f, const rk_uptime *r)
 /* ------------------------------------------------------------ counters */
 
 static struct {
-    int key; /* 0 name, 1 weight, 2 frequency, 3 time, 4 hits, -1 server order */
+    int key; /* TK_SORT_NAME ... TK_SORT_HITS */
     int asc;
 } sort_by;
-
-static int parse_sort(const char *s)
-{
-    static const char *const keys[] = {"name", "weight", "frequency", "time", "hits"};
-    sort_by.key = 0;
-    sort_by.asc = 0;
-    if (!s)
-        return 0;
-    size_t n = strcspn(s, ":");
-    if (s[n] && strcmp(s + n + 1, "asc") != 0)
-        return -1;
-    sort_by.asc = s[n] != 0;
-    for (int i = 0; i < 5; i++)
-        if (strlen(keys[i]) == n && strncmp(s, keys[i], n) == 0) {
-            sort_by.key = i;
-            return 0;
-        }
-    if (n == 5 && strncmp(s, "score", 5) == 0) {
-        sort_by.key = 1;
-        return 0;
-    }
-    return -1;
-}
 
 typedef struct {
     const rk_counter *v;
@@ -215,15 +192,20 @@ static int cmp_rows(const void *pa, const void *pb)
 {
     const row *a = pa, *b = pb;
     int r = 0;
-    if (sort_by.key == 0) {
+    if (sort_by.key == TK_SORT_NAME) {
         const char *x = a->v->symbol, *y = b->v->symbol;
         r = strcmp(x ? x : "", y ? y : "");
-    } else if (sort_by.key == 4) {
+    } else if (sort_by.key == TK_SORT_HITS) {
         int64_t x = a->v->hits, y = b->v->hits;
         r = x < y ? 1 : x > y ? -1 : 0;
     } else {
-        double dx = sort_by.key == 1 ? a->v->weight : sort_by.key == 2 ? a->v->frequency : a->v->time;
-        double dy = sort_by.key == 1 ? b->v->weight : sort_by.key == 2 ? b->v->frequency : b->v->time;
+        int k = sort_by.key;
+        double dx = k == TK_SORT_WEIGHT      ? a->v->weight
+                    : k == TK_SORT_FREQUENCY ? a->v->frequency
+                                             : a->v->time;
+        double dy = k == TK_SORT_WEIGHT      ? b->v->weight
+                    : k == TK_SORT_FREQUENCY ? b->v->frequency
+                                             : b->v->time;
         int64_t x = (int64_t)(dx * 1000), y = (int64_t)(dy * 1000);
         r = x < y ? 1 : x > y ? -1 : 0;
     }
@@ -497,7 +479,7 @@ int main(int argc, char **argv)
                            rest[1]);
     if (tk_transport_opts.local_file)
         return tk_usage_error(pc, "%s", "--local-file: these commands send no message");
-    if (cmd == C_COUNTERS && parse_sort(o.sort))
+    if (cmd == C_COUNTERS && tk_parse_sort(o.sort, &sort_by.key, &sort_by.asc))
         return tk_usage_error(pc, "invalid --sort value '%s' (name, weight, frequency, time, hits[:asc])",
                            o.sort);
     tk_color_init();

@@ -120,17 +120,16 @@ static struct {
 
 /* ------------------------------------------------------------ sorting */
 
-typedef struct {
-    int key; /* 0 name, 1 score */
+static struct {
+    int key; /* TK_SORT_NAME, TK_SORT_WEIGHT (the score); another: the server's order */
     int asc;
-} sortspec;
-static sortspec sort_by;
+} sort_by;
 
 static int cmp_sym(const void *a, const void *b)
 {
     const rk_symbol *x = *(rk_symbol *const *)a, *y = *(rk_symbol *const *)b;
     int r;
-    if (sort_by.key == 0) {
+    if (sort_by.key == TK_SORT_NAME) {
         r = strcmp(x->name, y->name);
     } else {
         long sx = (long)(fabs(x->score) * 1000), sy = (long)(fabs(y->score) * 1000);
@@ -147,31 +146,9 @@ static const rk_symbol **sorted_symbols(const rk_result *r)
     const rk_symbol **syms = malloc((r->n_symbols + 1) * sizeof *syms);
     for (size_t i = 0; syms && i < r->n_symbols; i++)
         syms[i] = &r->symbols[i];
-    if (syms && sort_by.key != 2)
+    if (syms && sort_by.key <= TK_SORT_WEIGHT)
         qsort(syms, r->n_symbols, sizeof *syms, cmp_sym);
     return syms;
-}
-
-static int parse_sort(const char *s)
-{
-    sort_by.key = 0;
-    sort_by.asc = 0;
-    if (!s)
-        return 0;
-    size_t n = strcspn(s, ":");
-    if (s[n] && strcmp(s + n + 1, "asc") != 0)
-        return -1;
-    sort_by.asc = s[n] != 0;
-    if (n == 4 && strncmp(s, "name", 4) == 0)
-        sort_by.key = 0;
-    else if ((n == 5 && strncmp(s, "score", 5) == 0) || (n == 6 && strncmp(s, "weight", 6) == 0))
-        sort_by.key = 1;
-    else if ((n == 9 && strncmp(s, "frequency", 9) == 0) || (n == 4 && strncmp(s, "hits", 4) == 0) ||
-             (n == 4 && strncmp(s, "time", 4) == 0))
-        sort_by.key = 2; /* no such field on scan symbols: server order */
-    else
-        return -1;
-    return 0;
 }
 
 /* ------------------------------------------------------------ text report */
@@ -751,7 +728,7 @@ int main(int argc, const char **argv)
     if (neural_class && !*neural_class) {
         tk_err("neural_learn: needs a class (neural_learn:CLASS)");
         code = TK_EX_USAGE;
-    } else if (parse_sort(o.sort)) {
+    } else if (tk_parse_sort(o.sort, &sort_by.key, &sort_by.asc)) {
         tk_err("invalid --sort value '%s' (name, score, weight, frequency, hits, time[:asc])", o.sort);
         code = TK_EX_USAGE;
     } else if (o.max_requests < 1) {
