@@ -191,7 +191,7 @@ void tk_password_wipe(void)
         rk_secret_wipe(tk_conn_opts.password, strlen(tk_conn_opts.password));
 }
 
-static int secret_code(secret_status st)
+int tk_secret_code(secret_status st)
 {
     switch (st) {
     case SECRET_OK: return TK_EX_OK;
@@ -272,7 +272,7 @@ const char *tk_password(int needed, int *failed, int *code)
     }
     if (st != SECRET_OK) {
         tk_err("%s%s%s", what ? what : "", what ? ": " : "", the_pw.err);
-        *code = secret_code(st);
+        *code = tk_secret_code(st);
         *failed = 1;
         secret_clear(&the_pw);
         return NULL;

@@ -4,6 +4,7 @@
 #include <popt.h>
 #include <stdio.h>
 #include "rspamkit.h"
+#include "secret.h"
 
 /* Exit codes (sysexits style), documented in rspamkit(1). */
 enum {
@@ -219,4 +220,6 @@ int tk_parse_args(poptContext pc, const int *version, const char ***rest, size_t
  * *asc; -1 for an unknown key. */
 enum { TK_SORT_NAME, TK_SORT_WEIGHT, TK_SORT_FREQUENCY, TK_SORT_TIME, TK_SORT_HITS };
 int tk_parse_sort(const char *s, int *key, int *asc);
+/* The exit code for a secret_status: TK_EX_OK, _NOINPUT, _NOPERM, _DATAERR. */
+int tk_secret_code(secret_status st);
 #endif

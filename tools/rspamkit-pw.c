@@ -38,17 +38,6 @@ static struct poptOption options[] = {
     {"version", 0, POPT_ARG_NONE, &o.version, 0, "Print the version and exit", NULL},
     POPT_AUTOHELP POPT_TABLEEND};
 
-static int exit_for_secret(secret_status st)
-{
-    switch (st) {
-    case SECRET_OK: return TK_EX_OK;
-    case SECRET_NOINPUT: return TK_EX_NOINPUT;
-    case SECRET_NOPERM: return TK_EX_NOPERM;
-    case SECRET_BADDATA: return TK_EX_DATAERR;
-    }
-    return TK_EX_SOFTWARE;
-}
-
 /*
  * The password: `literal` (-p), else --password-file, else --password-env,
  * else the terminal when stdin is one (asking twice if `confirm`), else one
@@ -69,7 +58,7 @@ static int read_password(secret *pw, const char *literal, int confirm)
         st = secret_from_stdin(pw);
     if (st != SECRET_OK) {
         tk_err("%s", pw->err);
-        return exit_for_secret(st);
+        return tk_secret_code(st);
     }
     if (pw->len == 0) {
         tk_err("empty password");
@@ -135,7 +124,7 @@ static int check(const char *hash_arg, secret *pw)
         secret_status st = secret_from_stdin(&hash);
         if (st != SECRET_OK) {
             tk_err("%s", hash.err);
-            return exit_for_secret(st);
+            return tk_secret_code(st);
         }
         hash_arg = hash.buf;
     }
