@@ -322,3 +322,18 @@ rspamc_like() {
     run --separate-stderr rspamkit-ctl -h "$dead" stat
     [ -z "$output" ] && [ -n "$stderr" ]
 }
+
+@test "a full disk on stdout: scan, learn and ctl exit 74 with one line" {
+    [ -w /dev/full ] || skip "no /dev/full"
+    for cmd in "rspamkit-scan -h $NORMAL $M/ham.eml" "rspamkit-scan -h $NORMAL -j $M/ham.eml" \
+        "rspamkit-learn -h $CONTROLLER -P $RK_PASSWORD --ham $M/ham.eml" \
+        "rspamkit-ctl -h $CONTROLLER -P $RK_PASSWORD stat"; do
+        run --separate-stderr bash -c "$cmd >/dev/full"
+        [ "$status" -eq 74 ] || { echo "$cmd: exit $status"; false; }
+        [ "$stderr" = "${cmd%% *}: error writing output: No space left on device" ] ||
+            { echo "$cmd: $stderr"; false; }
+        # and the same command to a pipe that is closed: no message (the reader left), no 74
+        run --separate-stderr bash -c "$cmd | true"
+        [ -z "$stderr" ] || { echo "$cmd | true: $stderr"; false; }
+    done
+}

@@ -3,9 +3,9 @@
 #include "commands.h"
 #include "inputs.h"
 #include "render.h"
-#include "secret.h"
 #include "transport_opts.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -522,18 +522,28 @@ tk_slot *tk_order_slot(tk_order *q, size_t seq)
     return &q->slots[i];
 }
 
+/* errno of the first failed write to stdout here: a later call (isatty...)
+ * may have changed errno by the time tk_flush_stdout() reports it */
+static int out_errno;
+
+static void flush_out(void)
+{
+    if (fflush(stdout) != 0 && !out_errno)
+        out_errno = errno;
+}
+
 int tk_slot_emit(tk_slot *s, tk_progress *prog)
 {
     int cleared = 0;
     if ((s->errline || s->out_len) && prog->drawn) {
-        fflush(stdout);
+        flush_out();
         tk_progress_clear(prog);
         cleared = 1;
     }
-    if (s->out_len)
-        fwrite(s->out, 1, s->out_len, stdout);
+    if (s->out_len && fwrite(s->out, 1, s->out_len, stdout) != s->out_len && !out_errno)
+        out_errno = errno;
     if (s->errline) {
-        fflush(stdout);
+        flush_out();
         fprintf(stderr, "%s: %s\n", tk_prog, s->errline);
     }
     free(s->out);
@@ -555,7 +565,7 @@ int tk_order_flush(tk_order *q, tk_progress *prog)
         q->n -= k;
         q->first += k;
     }
-    fflush(stdout);
+    flush_out();
     return cleared;
 }
 
@@ -563,7 +573,7 @@ void tk_order_free(tk_order *q, tk_progress *prog)
 {
     for (size_t i = 0; i < q->n; i++)
         tk_slot_emit(&q->slots[i], prog);
-    fflush(stdout);
+    flush_out();
     free(q->slots);
     memset(q, 0, sizeof *q);
 }
@@ -789,4 +799,16 @@ int tk_parse_sort(const char *s, int *key, int *asc)
             return 0;
         }
     return -1;
+}
+
+int tk_flush_stdout(int code)
+{
+    flush_out();
+    if (out_errno || ferror(stdout)) {
+        if (out_errno != EPIPE)
+            tk_err("error writing output: %s", out_errno ? strerror(out_errno) : "write error");
+        if (!code)
+            code = TK_EX_IOERR;
+    }
+    return code;
 }

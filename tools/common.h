@@ -222,4 +222,8 @@ enum { TK_SORT_NAME, TK_SORT_WEIGHT, TK_SORT_FREQUENCY, TK_SORT_TIME, TK_SORT_HI
 int tk_parse_sort(const char *s, int *key, int *asc);
 /* The exit code for a secret_status: TK_EX_OK, _NOINPUT, _NOPERM, _DATAERR. */
 int tk_secret_code(secret_status st);
+/* Flush stdout at the end of a run: `code`, or TK_EX_IOERR when it was 0 and
+ * the output could not be written (said on stderr unless the reader left:
+ * EPIPE). */
+int tk_flush_stdout(int code);
 #endif

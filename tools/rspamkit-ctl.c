@@ -490,12 +490,7 @@ int main(int argc, char **argv)
         code = cmd == C_PING ? ping(c) : run(c, (enum cmd)cmd, rest + 1);
         rk_client_free(c);
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        if (errno != EPIPE)
-            tk_err("error writing output: %s", strerror(errno));
-        if (!code)
-            code = TK_EX_IOERR;
-    }
+    code = tk_flush_stdout(code);
     poptFreeContext(pc);
     return code;
 }

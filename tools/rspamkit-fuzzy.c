@@ -6,7 +6,6 @@
 #include "transport_opts.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -354,12 +353,7 @@ int main(int argc, char **argv)
     if (!code)
         code = tk_bulk_exit_code(&b, st.compat);
 flush:
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        if (errno != EPIPE)
-            tk_err("error writing output: %s", strerror(errno));
-        if (!code)
-            code = TK_EX_IOERR;
-    }
+    code = tk_flush_stdout(code);
 out:
     tk_walker_free(walker);
     rk_client_free(client);

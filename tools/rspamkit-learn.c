@@ -5,7 +5,6 @@
 #include "render.h"
 #include "transport_opts.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,12 +224,7 @@ int main(int argc, char **argv)
         print_summary(&b, secs);
     if (!code)
         code = tk_bulk_exit_code(&b, st.compat);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        if (errno != EPIPE)
-            tk_err("error writing output: %s", strerror(errno));
-        if (!code)
-            code = TK_EX_IOERR;
-    }
+    code = tk_flush_stdout(code);
 out:
     tk_walker_free(walker);
     rk_client_free(client);

@@ -840,12 +840,7 @@ int main(int argc, const char **argv)
         else if (o.check && st.n_spam)
             code = TK_EX_SPAM;
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        if (errno != EPIPE)
-            tk_err("error writing output: %s", strerror(errno));
-        if (!code)
-            code = TK_EX_IOERR;
-    }
+    code = tk_flush_stdout(code);
 out:
     tk_order_free(&st.order, &st.prog);
     for (size_t i = 0; i < st.n_actions; i++)
