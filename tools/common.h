@@ -215,9 +215,9 @@ void tk_print_version(void);
  * *rest / *n_rest, or an exit code (0 after --version, 64 on a usage error). */
 int tk_parse_args(poptContext pc, const int *version, const char ***rest, size_t *n_rest);
 
-/* rspamc's --sort KEY[:asc] (counters' keys; scan reports use name and
- * weight/score): sets *key to TK_SORT_NAME... (name without a KEY: NULL) and
- * *asc; -1 for an unknown key. */
+/* rspamc's --sort KEY[:asc]: name, weight (or score), frequency, time, hits
+ * (scan reports use only name and weight).  Sets *key to a TK_SORT_ value and
+ * *asc (1 with ":asc"); NULL `s`: name, *asc 0.  -1 for an unknown key. */
 enum { TK_SORT_NAME, TK_SORT_WEIGHT, TK_SORT_FREQUENCY, TK_SORT_TIME, TK_SORT_HITS };
 int tk_parse_sort(const char *s, int *key, int *asc);
 /* The exit code for a secret_status: TK_EX_OK, _NOINPUT, _NOPERM, _DATAERR. */
