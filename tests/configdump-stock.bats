@@ -88,3 +88,36 @@ CONF
     diff "$T/a.out" "$T/b.out"
     grep -q "$VERSION" "$T/b.out"
 }
+
+@test "fuzzy_check's legacy max_score: renamed to hits_limit from 3.14.3 as the version's rspamadm does, kept before" {
+    mkdir -p "$T/f"
+    # named rules (an implicit array of them), fuzzy_map entries, a string, false,
+    # a hits_limit already there, the section's own max_score
+    cat >"$T/f/named.conf" <<'CONF'
+fuzzy_check {
+  max_score = "20";
+  rule "a" {
+    max_score = 12.5;
+    fuzzy_map { X { max_score = "7"; flag = 1; } Y { flag = 2; max_score = 3.0; } Z { flag = 3; } }
+  }
+  rule "b" { max_score = "abc"; hits_limit = 4; }
+  rule "d" { max_score = false; }
+  rule "f" { max_score = 5; hits_limit = 9; }
+}
+CONF
+    # one named rule; an explicit array of rules; unnamed rules (not reached by the rename)
+    printf '%s\n' 'fuzzy_check { rule "a" { max_score = 1; fuzzy_map = { X { max_score = 2; } } } }' >"$T/f/one.conf"
+    printf '%s\n' 'fuzzy_check { rule = [ { max_score = 1; }, { max_score = 2; } ]; }' >"$T/f/array.conf"
+    printf '%s\n' 'fuzzy_check { rule { max_score = 1; } rule { max_score = 2; } }' >"$T/f/unnamed.conf"
+    local f
+    for f in named one array unnamed; do
+        rspamadm configdump -c "$T/f/$f.conf" -j fuzzy_check 2>/dev/null | jq -S . >"$T/a.json"
+        rspamkit-configdump --rspamd-version "$VERSION" -c "$T/f/$f.conf" -j fuzzy_check | jq -S . >"$T/b.json"
+        grep -q max_score "$T/f/$f.conf" # the input has the legacy name
+        [ -s "$T/a.json" ]
+        diff "$T/a.json" "$T/b.json" || { echo "$f.conf differs"; false; }
+    done
+    # rspamkit-configdump, as 3.14.3 and later, renames: the test would not be able to tell otherwise
+    rspamkit-configdump --rspamd-version 4.1.5 -c "$T/f/one.conf" -j fuzzy_check | jq -e '.rule.a.hits_limit == 1 and (.rule.a | has("max_score") | not)'
+    rspamkit-configdump --rspamd-version 3.14.2 -c "$T/f/one.conf" -j fuzzy_check | jq -e '.rule.a.max_score == 1'
+}

@@ -83,8 +83,9 @@ static int split_vars(rk_rs_env *e, const char *const *vars, size_t n, rk_ucl_kv
     return 0;
 }
 
-int rk_rs_version_parse(const char *version, unsigned *major, unsigned *minor)
+int rk_rs_version_parse(const char *version, unsigned *major, unsigned *minor, unsigned *patch)
 {
+    unsigned long pa = 0;
     const char *p = version ? version : RK_RSPAMD_VERSION;
     char *e;
     if (!(*p >= '0' && *p <= '9'))
@@ -94,11 +95,13 @@ int rk_rs_version_parse(const char *version, unsigned *major, unsigned *minor)
         return -1;
     unsigned long mi = strtoul(e + 1, &e, 10);
     if (*e == '.' && e[1] >= '0' && e[1] <= '9')
-        strtoul(e + 1, &e, 10);
-    if (*e || ma > 99 || mi > 99)
+        pa = strtoul(e + 1, &e, 10);
+    if (*e || ma > 99 || mi > 99 || pa > 99)
         return -1;
     *major = (unsigned)ma;
     *minor = (unsigned)mi;
+    if (patch)
+        *patch = (unsigned)pa;
     return 0;
 }
 
@@ -109,7 +112,7 @@ int rk_rs_env_init(rk_rs_env *e, unsigned flags, const char *version, const char
     size_t nuser = 0;
     unsigned major, minor;
     memset(e, 0, sizeof *e);
-    if (rk_rs_version_parse(version, &major, &minor))
+    if (rk_rs_version_parse(version, &major, &minor, NULL))
         return rk_fail(err, RK_ERR_USAGE, "invalid Rspamd version '%s': expected MAJOR.MINOR[.PATCH]",
                        version);
     if (!version)
@@ -278,11 +281,11 @@ int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *er
     rk_error perr;
     *out = NULL;
 
-    unsigned major, minor;
+    unsigned major, minor, patch;
     if (rk_rs_env_init(&e, RK_UCL_RSPAMD_VARS | (opts->skip_template ? 0 : RK_UCL_TEMPLATES),
                        opts->version, opts->vars, opts->n_vars, err))
         return -1;
-    rk_rs_version_parse(opts->version, &major, &minor);
+    rk_rs_version_parse(opts->version, &major, &minor, &patch);
     e.env.rspamd_macros = 1;
     e.env.keep_comments = opts->keep_comments;
     if (!path) {
@@ -313,7 +316,10 @@ int rk_rspamd_config_load(const rk_rspamd_opts *opts, rk_ucl **out, rk_error *er
     }
     /* Rspamd 3.10 rewrote the transform to edit the tree in place */
     int inplace = major > 3 || (major == 3 && minor >= 10);
-    if (!opts->no_transform && rk_rs_transform(*out, inplace, err)) {
+    /* 3.14.3 added fuzzy_check's max_score -> hits_limit rename */
+    int hits_limit = major * 10000 + minor * 100 + patch >= 31403;
+    if (!opts->no_transform &&
+        (rk_rs_transform(*out, inplace, err) || (hits_limit && rk_rs_hits_limit(*out, err)))) {
         rk_ucl_free(*out);
         *out = NULL;
         return -1;

@@ -1147,3 +1147,60 @@ int rk_rs_transform(rk_ucl *top, int inplace, rk_error *err)
     rk_ucl_free_one(nt);
     return 0;
 }
+
+/* ------------------------------------------ 3.14.3+: max_score -> hits_limit */
+
+/* In object `x`: max_score, if any, becomes hits_limit. */
+static int rename_max_score(rk_ucl *x)
+{
+    rk_ucl *mx = rk_ucl_find(x, "max_score", 9), *hl = rk_ucl_find(x, "hits_limit", 10);
+    if (!mx)
+        return 0;
+    for (rk_ucl *cur = mx; cur; cur = cur->next)
+        if (rk_ucl_set_key(cur, "hits_limit", 10))
+            return -1;
+    rk_ucl_obj_remove(x, mx);
+    if (!hl)
+        return rk_ucl_obj_append(x, mx);
+    rk_ucl_obj_replace(x, hl, mx); /* same key now */
+    rk_ucl_free(hl);
+    return 0;
+}
+
+/* What Lua's pairs() gives for a value of lua_ucl (implicit arrays are
+ * walked through, an object in them gives its members): fn() on each that
+ * is an object (what the transform's type(v) == 'table' keeps; in an array
+ * a lookup finds nothing, so only objects matter). */
+static int each_object(rk_ucl *v, int (*fn)(rk_ucl *))
+{
+    for (rk_ucl *e = v; e; e = e->next) {
+        size_t n = e->type == RK_UCL_OBJECT ? e->v.ov->n : e->type == RK_UCL_ARRAY ? e->v.av->n : 0;
+        for (size_t i = 0; i < n; i++) {
+            rk_ucl *m = e->type == RK_UCL_OBJECT ? e->v.ov->v[i] : e->v.av->v[i];
+            for (; m; m = m->next)
+                if (m->type == RK_UCL_OBJECT && fn(m))
+                    return -1;
+        }
+    }
+    return 0;
+}
+
+/* A rule (or the section): its own max_score, then its fuzzy_map's. */
+static int rename_rule(rk_ucl *rule)
+{
+    if (rename_max_score(rule))
+        return -1;
+    rk_ucl *map = rk_ucl_find(rule, "fuzzy_map", 9);
+    return map ? each_object(map, rename_max_score) : 0;
+}
+
+int rk_rs_hits_limit(rk_ucl *top, rk_error *err)
+{
+    rk_ucl *fc = rk_ucl_find(top, "fuzzy_check", 11);
+    if (!fc || fc->type != RK_UCL_OBJECT)
+        return 0;
+    rk_ucl *rules = rk_ucl_find(fc, "rule", 4);
+    if ((rules && each_object(rules, rename_rule)) || rename_rule(fc))
+        return rk_fail(err, RK_ERR_NOMEM, "out of memory");
+    return 0;
+}

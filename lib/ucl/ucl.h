@@ -264,8 +264,8 @@ typedef struct rk_rs_env {
 } rk_rs_env;
 
 /* An Rspamd version "X.Y" or "X.Y.Z" (NULL: RK_RSPAMD_VERSION); -1 when
- * malformed. */
-int rk_rs_version_parse(const char *version, unsigned *major, unsigned *minor);
+ * malformed.  *patch (when patch is not NULL) is Z, 0 without one. */
+int rk_rs_version_parse(const char *version, unsigned *major, unsigned *minor, unsigned *patch);
 /* Variables (RK_UCL_RSPAMD_VARS) and the template environment
  * (RK_UCL_TEMPLATES) of Rspamd `version` (NULL: RK_RSPAMD_VERSION; a
  * malformed one is RK_ERR_USAGE) for "NAME=VALUE" items. */
@@ -279,5 +279,10 @@ int rk_rs_read_file(const char *path, unsigned char **buf, size_t *len, rk_error
  * form; only the sections it changed are rebuilt) instead of 3.4 (the
  * whole tree is rebuilt from Lua when the transform returns true). */
 int rk_rs_transform(rk_ucl *top, int inplace, rk_error *err);
+/* Rspamd 3.14.3+: fuzzy_check's legacy max_score becomes hits_limit (value
+ * and type kept; an existing hits_limit is replaced) in the section itself,
+ * in each rule pairs() reaches in fuzzy_check.rule and in each entry of
+ * their fuzzy_map, as lua_cfg_transform.lua does it. */
+int rk_rs_hits_limit(rk_ucl *top, rk_error *err);
 
 #endif
