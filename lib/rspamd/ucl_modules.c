@@ -647,6 +647,12 @@ static void lua_plugins(const char *dir, namelist *out, int depth)
 }
 
 /* rspamd_config_is_enabled_from_ucl */
+/* "enabled"/"disabled" given as a string: a boolean word, "1" or "0"; 1, 0 or -1 */
+static int str_bool(const char *s)
+{
+    return !strcmp(s, "1") ? 1 : !strcmp(s, "0") ? 0 : rk_ucl_bool_word(s, strlen(s));
+}
+
 static int enabled_in(const rk_ucl *sec)
 {
     const rk_ucl *e = rk_ucl_lookup(sec, "enabled");
@@ -654,26 +660,16 @@ static int enabled_in(const rk_ucl *sec)
         if (rk_ucl_type_of(e) == RK_UCL_BOOLEAN)
             return rk_ucl_bool(e);
         const char *s = rk_ucl_string(e, NULL);
-        if (s) {
-            if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off") ||
-                !strcmp(s, "0"))
-                return 0;
-            if (!(!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on") ||
-                  !strcmp(s, "1")))
-                return 0; /* "wrong value for the `enabled` key" */
-        }
+        if (s && str_bool(s) != 1)
+            return 0; /* false, or "wrong value for the `enabled` key" */
     }
     e = rk_ucl_lookup(sec, "disabled");
     if (e) {
         if (rk_ucl_type_of(e) == RK_UCL_BOOLEAN)
             return !rk_ucl_bool(e);
         const char *s = rk_ucl_string(e, NULL);
-        if (s) {
-            if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off") ||
-                !strcmp(s, "0"))
-                return 1;
-            return 0;
-        }
+        if (s)
+            return str_bool(s) == 0;
     }
     return 1;
 }

@@ -191,6 +191,8 @@ int rk_ucl_replace_key(rk_ucl *obj, rk_ucl *elt, const char *key, size_t keylen)
 /* Deep copy of one value with its implicit-array followers. */
 rk_ucl *rk_ucl_copy(const rk_ucl *u);
 rk_ucl *rk_ucl_copy_one(const rk_ucl *u);
+/* libucl's boolean words, in any case: true/yes/on 1, false/no/off 0, else -1. */
+int rk_ucl_bool_word(const char *s, size_t len);
 /* Does `c` need escaping in a key (libucl's "UCL unsafe" class)? */
 int rk_ucl_key_unsafe(unsigned char c);
 

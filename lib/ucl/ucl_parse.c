@@ -943,20 +943,27 @@ static int lex_number(parser *p, rk_ucl *obj)
     return 0;
 }
 
-static int parse_bool(rk_ucl *obj, const unsigned char *s, size_t len)
+int rk_ucl_bool_word(const char *s, size_t len)
 {
     static const struct {
         const char *w;
         int v;
     } words[] = {{"true", 1}, {"false", 0}, {"yes", 1}, {"no", 0}, {"on", 1}, {"off", 0}};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (strlen(words[i].w) == len && strncasecmp((const char *)s, words[i].w, len) == 0) {
-            rk_ucl_clear_value(obj);
-            obj->type = RK_UCL_BOOLEAN;
-            obj->v.bv = words[i].v;
-            return 1;
-        }
-    return 0;
+        if (strlen(words[i].w) == len && strncasecmp(s, words[i].w, len) == 0)
+            return words[i].v;
+    return -1;
+}
+
+static int parse_bool(rk_ucl *obj, const unsigned char *s, size_t len)
+{
+    int v = rk_ucl_bool_word((const char *)s, len);
+    if (v < 0)
+        return 0;
+    rk_ucl_clear_value(obj);
+    obj->type = RK_UCL_BOOLEAN;
+    obj->v.bv = v;
+    return 1;
 }
 
 /* -------------------------------------------------------------- containers */
