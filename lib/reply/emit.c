@@ -1,14 +1,13 @@
 /* JSON and UCL serialisation with libucl's layout and number rules, so that
  * our -j/--compact/--ucl output is byte-identical to rspamc's. */
 #include "internal.h"
-#include "ucl/ucl.h" /* rk_emit_json_string */
+#include "ucl/ucl.h" /* rk_emit_json_string, rk_ucl_bool_word */
 
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 /* libucl prints doubles by comparing against the value cast to int. */
 static void fmt_double(char *out, size_t sz, double v)
@@ -241,26 +240,12 @@ RK_API char *rk_emit_error(rk_emit_format fmt, const char *filename, const char 
     return s;
 }
 
-RK_API char *rk_result_emit_member(const rk_result *r, const char *name, rk_emit_format fmt,
-                                   size_t *len)
-{
-    static const char *const names[] = {"messages", "urls", "emails", "thresholds", "profile"};
-    if (!r || !name)
-        return NULL;
-    const json_t *kept[] = {r->messages, r->urls, r->emails, r->thresholds, r->profile};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strcmp(name, names[i]) == 0)
-            return kept[i] ? rk_emit(kept[i], fmt, len) : NULL;
-    return NULL;
-}
-
 /* UCL's boolean of a value: true, a non-zero number, "true"/"yes"/"on" */
 static int ucl_true(const json_t *v)
 {
     const char *s = json_string_value(v);
     return json_is_true(v) || (json_is_number(v) && json_number_value(v) != 0) ||
-           (s && (strcasecmp(s, "true") == 0 || strcasecmp(s, "yes") == 0 ||
-                  strcasecmp(s, "on") == 0));
+           (s && rk_ucl_bool_word(s, strlen(s)) == 1);
 }
 
 RK_API char *rk_emit_neural(const rk_result *r, const char *cls, size_t *len)

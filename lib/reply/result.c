@@ -614,6 +614,13 @@ static int thresholds_cb(reader *r, const char *key, void *ud)
 static const char *const kept_json[N_KEPT] = {"messages", "urls", "emails", "thresholds",
                                               "profile"};
 
+/* The field of `r` that keeps member kept_json[i]. */
+static json_t **kept_field(rk_result *r, size_t i)
+{
+    json_t **f[N_KEPT] = {&r->messages, &r->urls, &r->emails, &r->thresholds, &r->profile};
+    return f[i];
+}
+
 static int top_cb(reader *r, const char *key, void *ud)
 {
     parse *ps = ud;
@@ -710,9 +717,9 @@ RK_API void rk_result_clear(rk_result *r)
         free((char *)r->message_items[i].text);
     free(r->message_items);
     free(r->profile_items);
-    json_t *kept[] = {r->json, r->messages, r->urls, r->emails, r->thresholds, r->profile};
-    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++)
-        json_decref(kept[i]);
+    json_decref(r->json);
+    for (size_t i = 0; i < N_KEPT; i++)
+        json_decref(*kept_field(r, i));
     free(r->strings_);
     memset(r, 0, sizeof *r);
 }
@@ -774,7 +781,6 @@ static int parse_reply(const unsigned char *body, size_t jlen, size_t extra, uns
         return rk_fail(err, RK_ERR_PROTOCOL, "cannot parse reply: %s at byte %zu",
                        r.why ? r.why : "invalid JSON", (size_t)(r.p - r.start));
     }
-    json_t **kept[] = {&res->messages, &res->urls, &res->emails, &res->thresholds, &res->profile};
     if (flags & RK_RESULT_TREE) {
         res->json = json_loadb((const char *)body, jlen, 0, NULL);
         if (!res->json) {
@@ -782,11 +788,11 @@ static int parse_reply(const unsigned char *body, size_t jlen, size_t extra, uns
             return rk_fail(err, RK_ERR_NOMEM, "out of memory");
         }
         for (size_t i = 0; i < N_KEPT; i++)
-            *kept[i] = json_incref(json_object_get(res->json, kept_json[i]));
+            *kept_field(res, i) = json_incref(json_object_get(res->json, kept_json[i]));
     } else {
         for (size_t i = 0; i < N_KEPT; i++)
             if (ps.slice[i].p &&
-                !(*kept[i] = json_loadb((const char *)ps.slice[i].p, ps.slice[i].n,
+                !(*kept_field(res, i) = json_loadb((const char *)ps.slice[i].p, ps.slice[i].n,
                                         JSON_DECODE_ANY, NULL))) {
                 rk_result_clear(res);
                 return rk_fail(err, RK_ERR_NOMEM, "out of memory");
@@ -850,6 +856,17 @@ RK_API int rk_result_threshold(const rk_result *r, const char *action, double *s
         return 0;
     *score = json_number_value(v);
     return 1;
+}
+
+RK_API char *rk_result_emit_member(const rk_result *r, const char *name, rk_emit_format fmt,
+                                   size_t *len)
+{
+    for (size_t i = 0; r && name && i < N_KEPT; i++)
+        if (strcmp(name, kept_json[i]) == 0) {
+            const json_t *v = *kept_field((rk_result *)r, i);
+            return v ? rk_emit(v, fmt, len) : NULL;
+        }
+    return NULL;
 }
 
 /* ------------------------------------------------------- the scan exchange */
